@@ -1,0 +1,302 @@
+"""The stack's settings, typed once and validated at the edge.
+
+`CONFIG_SCHEMA` is the single list of `openhands-zai:*` keys: `Pulumi.yaml`'s typed
+`config:` block is generated from it (`python -m ops schema --write`, checked in CI), the
+README's reference follows it, and `read_stack_config` reads exactly these keys.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from components.config_errors import PROJECT, Problems, config_key
+from components.llm.config import LlmConfig, parse_llm_config
+from components.llm.profiles import BUILTIN_PROFILES, DEFAULT_PROFILE, PROFILE_KEYS, LlmProfile
+from components.llm.render import DebugToggles
+from components.release import DEFAULT_VERSION, RELEASES, OpenHandsRelease
+
+TARGETS = ("docker", "kubernetes")
+
+
+def _profile_as_config(profile: LlmProfile) -> dict[str, Any]:
+    """A built-in profile as a user would write it (camelCase, only what differs from defaults)."""
+    body = {}
+    for key, attr in PROFILE_KEYS.items():
+        value = getattr(profile, attr)
+        default = getattr(LlmProfile(model=""), attr)
+        if attr == "model" or value != default:
+            body[key] = value
+    return body
+
+
+@dataclass(frozen=True)
+class ConfigKeySpec:
+    type: str  # Pulumi project-config type: string | integer | boolean | array | object
+    description: str
+    default: Any = None
+    secret: bool = False
+    items: str | None = None  # item type for arrays
+
+
+DOCKER_DEFAULTS: dict[str, Any] = {
+    "host": "unix:///var/run/docker.sock",
+    "port": 3000,
+    "listenAddress": "127.0.0.1",
+    "stateVolume": "openhands-state",
+    "containerName": "openhands-app",
+    "extraEnv": {},
+}
+DEBUG_DEFAULTS: dict[str, Any] = {"debug": False, "logAllEvents": True, "debugLlm": False}
+
+CONFIG_SCHEMA: dict[str, ConfigKeySpec] = {
+    "target": ConfigKeySpec("string", "Where OpenHands runs: docker (kubernetes comes in a later release).", "docker"),
+    "zaiEndpoint": ConfigKeySpec(
+        "string",
+        "Z.AI endpoint: coding-plan (GLM Coding Plan keys), general, china, or an https:// URL "
+        "(http:// only for a loopback host).",
+        "coding-plan",
+    ),
+    "zaiApiKey": ConfigKeySpec(
+        "string", "The Z.AI API key. Set it with `pulumi config set --secret openhands-zai:zaiApiKey`.",
+        secret=True,
+    ),
+    "profiles": ConfigKeySpec(
+        "object",
+        "Named LLM profiles: {model, temperature, topP, maxInputTokens, maxOutputTokens, thinking, "
+        "nativeToolCalling, numRetries, retryMultiplier, retryMinWait, retryMaxWait, timeout, "
+        "cachingPrompt, dropParams, extraHeaders, allowUnknownModel}. A profile named like a "
+        "built-in (latest, coding, large-context) inherits its unset keys.",
+        {name: _profile_as_config(profile) for name, profile in BUILTIN_PROFILES.items()},
+    ),
+    "defaultProfile": ConfigKeySpec("string", "The profile the server starts with.", DEFAULT_PROFILE),
+    "fallbackProfiles": ConfigKeySpec(
+        "array", "Profile names tried in order on transient errors.", [], items="string"
+    ),
+    "openhandsVersion": ConfigKeySpec(
+        "string", f"Pinned OpenHands release; supported: {', '.join(RELEASES)}.", DEFAULT_VERSION
+    ),
+    "debug": ConfigKeySpec(
+        "object", "Logging toggles: {debug (DEBUG), logAllEvents (LOG_ALL_EVENTS), debugLlm (DEBUG_LLM)}.",
+        DEBUG_DEFAULTS,
+    ),
+    "docker": ConfigKeySpec(
+        "object",
+        "Docker target: {host (unix:// socket or ssh://user@host), port, listenAddress, stateVolume, "
+        "containerName, imageDigest (sha256:...), extraEnv}.",
+        DOCKER_DEFAULTS,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DockerSettings:
+    host: str
+    port: int
+    listen_address: str
+    state_volume: str
+    container_name: str
+    extra_env: dict[str, str] = field(default_factory=dict)
+    image_digest: str | None = None
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    target: str
+    llm: LlmConfig
+    release: OpenHandsRelease
+    debug: DebugToggles
+    docker: DockerSettings
+    warnings: tuple[str, ...] = ()
+
+
+_DOCKER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+# Variables the renderer owns; an extraEnv entry would silently shadow the typed settings.
+_OWNED_ENV = re.compile(r"^(LLM_.*|OPENHANDS_PROVIDER_BASE_URL|DEBUG|LOG_ALL_EVENTS|DEBUG_LLM|"
+                        r"OH_PERSISTENCE_DIR|AGENT_SERVER_IMAGE_.*|ZAI_API_KEY)$")
+
+
+def _unknown(key: str, allowed: list[str]) -> str:
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f"did you mean `{close[0]}`? " if close else ""
+    return f"unknown key; {hint}allowed: {', '.join(allowed)}"
+
+
+def _map_of(raw: Any, name: str, defaults: dict[str, Any], problems: Problems,
+            optional: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    """Fill a map setting's unset keys from its defaults; report keys it does not have."""
+    allowed = list(defaults) + list(optional)
+    if raw is None:
+        return dict(defaults)
+    if not isinstance(raw, dict):
+        problems.add(config_key(name), f"must be a map with keys {', '.join(allowed)}")
+        return None
+    for key in raw:
+        if key not in allowed:
+            problems.add(config_key(name, str(key)), _unknown(str(key), allowed))
+    return {**defaults, **raw}
+
+
+def _flag(value: Any, key: str, problems: Problems) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    problems.add(key, f"must be true or false, got {value!r}")
+    return False
+
+
+def _parse_debug(raw: Any, problems: Problems) -> DebugToggles:
+    values = _map_of(raw, "debug", DEBUG_DEFAULTS, problems) or DEBUG_DEFAULTS
+    return DebugToggles(
+        debug=_flag(values["debug"], config_key("debug", "debug"), problems),
+        log_all_events=_flag(values["logAllEvents"], config_key("debug", "logAllEvents"), problems),
+        debug_llm=_flag(values["debugLlm"], config_key("debug", "debugLlm"), problems),
+    )
+
+
+def _parse_docker(raw: Any, problems: Problems) -> DockerSettings | None:
+    values = _map_of(raw, "docker", DOCKER_DEFAULTS, problems, optional=("imageDigest",))
+    if values is None:
+        return None
+    start = len(problems.items)
+    host = values["host"]
+    if not isinstance(host, str) or not re.match(r"^(unix:///\S+|ssh://[^\s/@]+@[^\s/]+)$", host):
+        problems.add(config_key("docker", "host"),
+                     f"must be a local socket (unix:///var/run/docker.sock) or ssh://user@host[:port], got {host!r}")
+    port = values["port"]
+    if isinstance(port, str) and port.isdigit():
+        port = int(port)
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        problems.add(config_key("docker", "port"), f"must be an integer from 1 to 65535, got {port!r}")
+    address = values["listenAddress"]
+    try:
+        ipaddress.ip_address(address)
+    except (ValueError, TypeError):
+        problems.add(config_key("docker", "listenAddress"),
+                     f"must be an IP address such as 127.0.0.1 or 0.0.0.0, got {address!r}")
+    for key in ("stateVolume", "containerName"):
+        if not isinstance(values[key], str) or not _DOCKER_NAME.match(values[key]):
+            problems.add(config_key("docker", key),
+                         f"must be a Docker name (letters, digits, '_', '.', '-'), got {values[key]!r}")
+    digest = values.get("imageDigest")
+    if digest is not None and (not isinstance(digest, str) or not _DIGEST.match(digest)):
+        problems.add(config_key("docker", "imageDigest"), f"must be sha256:<64 hex digits>, got {digest!r}")
+    extra_env = values["extraEnv"]
+    if not isinstance(extra_env, dict):
+        problems.add(config_key("docker", "extraEnv"), "must be a map of variable name to string value")
+        extra_env = {}
+    for name, value in extra_env.items():
+        key = config_key("docker", "extraEnv", str(name))
+        if not _ENV_NAME.match(str(name)):
+            problems.add(key, "is not a valid environment variable name")
+        elif _OWNED_ENV.match(name):
+            problems.add(key, "is set by the bundle from the typed settings (profiles, zaiEndpoint, debug, "
+                              "openhandsVersion); change those instead")
+        elif not isinstance(value, (str, int, float, bool)):
+            problems.add(key, "must be a string")
+    if len(problems.items) > start:
+        return None
+    return DockerSettings(
+        host=host, port=port, listen_address=address, state_volume=values["stateVolume"],
+        container_name=values["containerName"],
+        extra_env={k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in extra_env.items()},
+        image_digest=digest,
+    )
+
+
+def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True,
+                         api_key_plaintext: bool = False) -> StackSettings:
+    """Validate every `openhands-zai:*` value (keys without the prefix). Raises ConfigError."""
+    problems = Problems()
+    for key in raw:
+        if key not in CONFIG_SCHEMA:
+            problems.add(config_key(key), _unknown(key, list(CONFIG_SCHEMA)))
+
+    target = raw.get("target", "docker")
+    if target == "kubernetes":
+        problems.add(config_key("target"), "kubernetes is not available in this release yet; allowed: docker")
+    elif target not in TARGETS:
+        problems.add(config_key("target"), f"must be one of {', '.join(TARGETS)}, got {target!r}")
+
+    if not api_key_set:
+        problems.add(config_key("zaiApiKey"),
+                     f"is not set; run `pulumi config set --secret {PROJECT}:zaiApiKey` (it reads the key from a prompt)")
+    elif api_key_plaintext:
+        problems.add(config_key("zaiApiKey"),
+                     f"is stored in plaintext; remove it and run `pulumi config set --secret {PROJECT}:zaiApiKey`")
+
+    version = raw.get("openhandsVersion", DEFAULT_VERSION)
+    release = RELEASES.get(version) if isinstance(version, str) else None
+    if release is None:
+        problems.add(config_key("openhandsVersion"), f"{version!r} is not supported; supported: {', '.join(RELEASES)}")
+
+    llm = parse_llm_config(raw, problems)
+    debug = _parse_debug(raw.get("debug"), problems)
+    docker = _parse_docker(raw.get("docker"), problems)
+    problems.raise_if_any()
+
+    warnings = []
+    if debug.debug_llm:
+        warnings.append(f"{config_key('debug', 'debugLlm')} is on: OpenHands logs whole prompts and completions")
+    if not ipaddress.ip_address(docker.listen_address).is_loopback:
+        warnings.append(f"{config_key('docker', 'listenAddress')} is {docker.listen_address}: the OpenHands UI "
+                        "has no login in this mode; anyone who reaches the port can run the agent")
+    return StackSettings(target=target, llm=llm, release=release, debug=debug, docker=docker,
+                         warnings=tuple(warnings))
+
+
+def _decode(spec: ConfigKeySpec, value: str) -> Any:
+    # Pulumi hands the program every value as a string; structured values arrive as JSON.
+    if spec.type == "string":
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value  # the parser reports it with the key named
+
+
+def _engine_config_keys() -> tuple[set[str], set[str]]:
+    """Every config key the engine passed, and the secret ones.
+
+    `pulumi up` passes config through PULUMI_CONFIG / PULUMI_CONFIG_SECRET_KEYS; mocks and the
+    automation API through `set_all_config`. Both are consulted.
+    """
+    from pulumi.runtime import config as runtime_config
+
+    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    secret = {key for key in keys if runtime_config.is_config_secret(key)}
+    secret |= set(runtime_config.get_config_secret_keys_env())
+    return keys, secret
+
+
+def read_stack_config(config: Any) -> tuple[dict[str, Any], Any, bool]:
+    """Read `openhands-zai:*` from a `pulumi.Config`.
+
+    Returns (raw values keyed without the prefix, the API key as a secret Output or None,
+    whether the key was stored in plaintext). Keys the schema does not know are kept (as
+    None) so the parser reports a misspelt key instead of silently ignoring it.
+    """
+    all_keys, secret_keys = _engine_config_keys()
+    raw: dict[str, Any] = {}
+    prefix = PROJECT + ":"
+    for full_key in sorted(all_keys):
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key[len(prefix):]
+        spec = CONFIG_SCHEMA.get(key)
+        if spec is None:
+            raw[key] = None
+        elif not spec.secret:
+            value = config.get(key)
+            if value is not None:
+                raw[key] = _decode(spec, value)
+    api_key = config.get_secret("zaiApiKey")
+    plaintext = api_key is not None and f"{prefix}zaiApiKey" not in secret_keys
+    return raw, api_key, plaintext

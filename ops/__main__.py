@@ -1,0 +1,41 @@
+"""`python -m ops <command>`; `python -m ops --help` lists the commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m ops", description="openhands-zai operator commands")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    plan = commands.add_parser("plan", help="plan a stack offline: the real program under Pulumi's mock engine")
+    plan.add_argument("--stack", required=True, help="stack name; reads Pulumi.<stack>.yaml")
+    plan.add_argument("--config-file", help="a stack config file to use instead of Pulumi.<stack>.yaml")
+    plan.add_argument("--format", choices=("text", "json", "mermaid"), default="text")
+    plan.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
+
+    schema = commands.add_parser("schema", help="check (or --write) Pulumi.yaml's config block")
+    schema.add_argument("--write", action="store_true")
+    schema.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    # LiteLLM (imported by nothing here, but by plugins a user may add) must not phone home.
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    if args.command == "plan":
+        from ops.plan import main as run
+    else:
+        from ops.schema import main as run
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Run the real `__main__.py` under Pulumi's mock engine and record what it registers.
+
+The recorder sits where the Pulumi engine would: it sees each RegisterResource request
+(type, name, parent, inputs with their secret markers still on) and the stack's outputs.
+The mocks answer like the providers would (ids, digests, computed attributes), so code that
+uses those values runs as it would under `pulumi up`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import runpy
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()
+
+
+class ProviderLikeMocks(pulumi_mocks.Mocks):
+    """Answers as pulumi-docker (and the engine) would: deterministic, realistic values."""
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
+        state = dict(args.inputs)
+        seed = _digest(args.typ, args.name)
+        if args.typ.startswith("pulumi:providers:"):
+            return f"{seed[:8]}-{seed[8:12]}-{seed[12:16]}-{seed[16:20]}-{seed[20:32]}", state
+        if args.typ == "docker:index/remoteImage:RemoteImage":
+            image_id = f"sha256:{seed}"
+            repository = args.inputs["name"].split("@")[0].rsplit(":", 1)[0]
+            state.update(imageId=image_id, repoDigest=f"{repository}@sha256:{_digest(seed)}")
+            return image_id, state
+        if args.typ == "docker:index/volume:Volume":
+            name = args.inputs.get("name", args.name)
+            state.update(driver="local", mountpoint=f"/var/lib/docker/volumes/{name}/_data")
+            return name, state
+        if args.typ == "docker:index/container:Container":
+            state.update(hostname=seed[:12], exitCode=None, bridge="", networkDatas=[
+                {"networkName": "bridge", "ipAddress": "172.17.0.2", "gateway": "172.17.0.1"}])
+            return seed, state
+        return (seed[:16] if args.custom else None), state
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list | None]:
+        return {}, None
+
+
+def _whole_numbers(value: Any) -> Any:
+    """Protobuf carries every number as a double; show 3000 as 3000, not 3000.0."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _whole_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(item) for item in value]
+    return value
+
+
+@dataclass
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    inputs: dict[str, Any]  # protobuf-JSON form: secrets still wrapped in their signature map
+
+
+@dataclass
+class Recording:
+    resources: list[RecordedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: pulumi_mocks.Mocks, recording: Recording):
+        super().__init__(mocks)
+        self.recording = recording
+        self.stack_urn: str | None = None
+
+    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == STACK_TYPE:
+            self.stack_urn = response.urn
+        if any(r.urn == response.urn for r in self.recording.resources):
+            return response  # set_mocks' own root stack lands late, under the same URN
+        self.recording.resources.append(RecordedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent or None,
+                inputs=json_format.MessageToDict(request.object),
+            ))
+        return response
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802 - gRPC method name
+        if request.urn == self.stack_urn:
+            self.recording.outputs = _whole_numbers(json_format.MessageToDict(request.outputs))
+        return super().RegisterResourceOutputs(request)
+
+
+class _WarningCollector(logging.Handler):
+    def __init__(self, recording: Recording):
+        super().__init__(level=logging.WARNING)
+        self.recording = recording
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.recording.warnings.append(record.getMessage())
+
+
+def run_program(project_dir: Path, project: str, stack: str, config: dict[str, str],
+                secret_keys: list[str]) -> Recording:
+    """Evaluate `project_dir/__main__.py` as `pulumi up` would, against mocks (preview=False)."""
+    recording = Recording()
+    logger = logging.getLogger(f"openhands-zai.plan.{stack}")
+    logger.propagate = False
+    logger.handlers[:] = [_WarningCollector(recording)]
+    mocks = ProviderLikeMocks()
+    monitor = RecordingMonitor(mocks, recording)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False,
+                             logger=logger, monitor=monitor)
+    pulumi.runtime.set_all_config(config, secret_keys)
+    # set_mocks registers (and finishes) a root stack of its own; the program gets a fresh one
+    # from run_in_stack, exactly as under the CLI, so its exports are recorded.
+    runtime_settings.set_root_resource(None)
+    recording.resources.clear()
+
+    program = project_dir / "__main__.py"
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+    _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
+    return recording

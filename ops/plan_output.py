@@ -1,0 +1,80 @@
+"""The three views of a plan: text for people, JSON for tools, Mermaid for diagrams."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+
+
+def plan_document(plan: Any) -> dict[str, Any]:
+    return {
+        "stack": plan.stack,
+        "project": plan.project,
+        "resources": [
+            {"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs}
+            for r in plan.resources
+        ],
+        "outputs": plan.outputs,
+        "warnings": plan.warnings,
+    }
+
+
+def as_json(plan: Any) -> str:
+    return json.dumps(plan_document(plan), indent=2, sort_keys=False)
+
+
+def _readable(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Show uploaded JSON files parsed, so the settings file reads as a document."""
+    shown = dict(inputs)
+    for upload in shown.get("uploads") or []:
+        content = upload.get("content")
+        if isinstance(content, str):
+            try:
+                upload["content"] = json.loads(content)
+            except ValueError:
+                pass
+    return shown
+
+
+def as_text(plan: Any) -> str:
+    children: dict[str | None, list[Any]] = {}
+    for resource in plan.resources:
+        children.setdefault(resource.parent, []).append(resource)
+    known = {r.urn for r in plan.resources}
+    lines = [f"Plan for stack {plan.stack} of {plan.project}: {len(plan.resources)} resources", ""]
+
+    def walk(resource: Any, depth: int) -> None:
+        pad = "    " * depth
+        lines.append(f"{pad}+ {resource.type}  {resource.name}")
+        if resource.type.startswith("openhands-zai:") or not resource.inputs:
+            pass
+        else:
+            body = yaml.safe_dump(_readable(resource.inputs), sort_keys=True, width=110, allow_unicode=True)
+            lines.extend(f"{pad}      {line}" for line in body.rstrip().splitlines())
+        for child in children.get(resource.urn, []):
+            walk(child, depth + 1)
+
+    for root in [r for r in plan.resources if r.parent not in known]:
+        walk(root, 0)
+    lines += ["", "Outputs:"]
+    lines += [f"    {key}: {json.dumps(value)}" for key, value in plan.outputs.items()]
+    if plan.warnings:
+        lines += ["", "Warnings:"] + [f"    ! {warning}" for warning in plan.warnings]
+    return "\n".join(lines)
+
+
+def as_mermaid(plan: Any) -> str:
+    ids = {r.urn: f"r{index}" for index, r in enumerate(plan.resources)}
+    lines = ["graph TD"]
+    for resource in plan.resources:
+        label = f"{resource.name}<br/><small>{resource.type}</small>".replace('"', "'")
+        lines.append(f'    {ids[resource.urn]}["{label}"]')
+    for resource in plan.resources:
+        if resource.parent in ids:
+            lines.append(f"    {ids[resource.parent]} --> {ids[resource.urn]}")
+    return "\n".join(lines)
+
+
+FORMATS = {"text": as_text, "json": as_json, "mermaid": as_mermaid}

@@ -1,0 +1,103 @@
+"""Read Pulumi.yaml and a stack file the way the Pulumi CLI merges them, without the CLI.
+
+Secure values (`secure: v1:...` blobs) cannot be decrypted here: they become placeholders
+that stay marked secret. An unset `zaiApiKey` is taken from env `ZAI_API_KEY` when present,
+else a placeholder, so a plan needs no key at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SECRET_PLACEHOLDER = "plan-placeholder-secret"
+
+
+class StackFileError(Exception):
+    """A stack or project file that cannot be read: reported with exit 2."""
+
+
+@dataclass
+class PlanConfig:
+    project: str
+    stack: str
+    config: dict[str, str]  # full key -> value as Pulumi passes it (a string)
+    secret_keys: list[str]
+    secret_values: set[str] = field(default_factory=set)  # plaintexts that must never be printed
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise StackFileError(f"{path}: no such file") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise StackFileError(f"{path}:{where} is not valid YAML") from None
+
+
+def _as_pulumi_string(value: Any) -> str:
+    # The engine hands every value to the program as a string; structured values as JSON.
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def load_plan_config(project_dir: Path, stack: str, config_file: Path | None = None) -> PlanConfig:
+    project_doc = _load_yaml(project_dir / "Pulumi.yaml")
+    project = project_doc.get("name")
+    if not isinstance(project, str):
+        raise StackFileError(f"{project_dir / 'Pulumi.yaml'}: has no project name")
+    stack_path = config_file or project_dir / f"Pulumi.{stack}.yaml"
+    stack_doc = _load_yaml(stack_path)
+    if not isinstance(stack_doc, dict):
+        raise StackFileError(f"{stack_path}: must be a map with a `config:` section")
+    stack_config = stack_doc.get("config") or {}
+    if not isinstance(stack_config, dict):
+        raise StackFileError(f"{stack_path}: `config:` must be a map of key to value")
+
+    values: dict[str, Any] = {}
+    secret_keys: set[str] = set()
+    declared = project_doc.get("config") or {}
+    for key, decl in declared.items():
+        full = key if ":" in key else f"{project}:{key}"
+        if isinstance(decl, dict) and "default" in decl:
+            values[full] = decl["default"]
+        elif isinstance(decl, dict) and "value" in decl:
+            values[full] = decl["value"]
+        elif not isinstance(decl, dict):
+            values[full] = decl
+        if isinstance(decl, dict) and decl.get("secret"):
+            secret_keys.add(full)
+
+    secret_values: set[str] = set()
+    for key, value in stack_config.items():
+        full = key if ":" in key else f"{project}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            values[full] = SECRET_PLACEHOLDER
+            secret_keys.add(full)
+        else:
+            values[full] = value
+
+    api_key = f"{project}:zaiApiKey"
+    env_key = os.environ.get("ZAI_API_KEY")
+    if env_key and values.get(api_key) in (None, SECRET_PLACEHOLDER):
+        values[api_key] = env_key
+        secret_keys.add(api_key)
+    elif api_key not in values:
+        values[api_key] = SECRET_PLACEHOLDER
+        secret_keys.add(api_key)
+
+    config = {key: _as_pulumi_string(value) for key, value in values.items()}
+    # A key written in plaintext is still a key: the program rejects it, and no output shows it.
+    for key in secret_keys | {api_key}:
+        if key in config:
+            secret_values.add(config[key])
+    return PlanConfig(project=project, stack=stack, config=config, secret_keys=sorted(secret_keys),
+                      secret_values=secret_values)
