@@ -6,6 +6,7 @@ user fixing a stack file sees the whole list at once.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from pulumi.errors import RunError
@@ -51,3 +52,14 @@ class Problems:
     def raise_if_any(self) -> None:
         if self.items:
             raise ConfigError(self.items)
+
+
+def unknown_key_message(key: str, allowed: list[str]) -> str:
+    """`unknown key; did you mean `topP`? allowed: ...`; case, "_" and "-" are ignored first."""
+    folded = {name.replace("_", "").replace("-", "").lower(): name for name in allowed}
+    guess = folded.get(key.replace("_", "").replace("-", "").lower())
+    if guess is None:
+        close = difflib.get_close_matches(key, allowed, n=1)
+        guess = close[0] if close else None
+    hint = f"did you mean `{guess}`? " if guess else ""
+    return f"unknown key; {hint}allowed: {', '.join(allowed)}"

@@ -7,14 +7,13 @@ README's reference follows it, and `read_stack_config` reads exactly these keys.
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.config_errors import PROJECT, Problems, config_key
+from components.config_errors import PROJECT, Problems, config_key, unknown_key_message
 from components.llm.config import LlmConfig, parse_llm_config
 from components.llm.profiles import BUILTIN_PROFILES, DEFAULT_PROFILE, PROFILE_KEYS, LlmProfile
 from components.llm.render import DebugToggles
@@ -122,12 +121,6 @@ _OWNED_ENV = re.compile(r"^(LLM_.*|OPENHANDS_PROVIDER_BASE_URL|DEBUG|LOG_ALL_EVE
                         r"OH_PERSISTENCE_DIR|AGENT_SERVER_IMAGE_.*|ZAI_API_KEY)$")
 
 
-def _unknown(key: str, allowed: list[str]) -> str:
-    close = difflib.get_close_matches(key, allowed, n=1)
-    hint = f"did you mean `{close[0]}`? " if close else ""
-    return f"unknown key; {hint}allowed: {', '.join(allowed)}"
-
-
 def _map_of(raw: Any, name: str, defaults: dict[str, Any], problems: Problems,
             optional: tuple[str, ...] = ()) -> dict[str, Any] | None:
     """Fill a map setting's unset keys from its defaults; report keys it does not have."""
@@ -139,7 +132,7 @@ def _map_of(raw: Any, name: str, defaults: dict[str, Any], problems: Problems,
         return None
     for key in raw:
         if key not in allowed:
-            problems.add(config_key(name, str(key)), _unknown(str(key), allowed))
+            problems.add(config_key(name, str(key)), unknown_key_message(str(key), allowed))
     return {**defaults, **raw}
 
 
@@ -217,7 +210,7 @@ def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True,
     problems = Problems()
     for key in raw:
         if key not in CONFIG_SCHEMA:
-            problems.add(config_key(key), _unknown(key, list(CONFIG_SCHEMA)))
+            problems.add(config_key(key), unknown_key_message(key, list(CONFIG_SCHEMA)))
 
     target = raw.get("target", "docker")
     if target == "kubernetes":

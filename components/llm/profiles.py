@@ -6,12 +6,12 @@ becomes an `LlmProfile` whose fields map one-to-one onto `openhands.sdk.llm.LLM`
 
 from __future__ import annotations
 
-import difflib
+import math
 import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Callable
 
-from components.config_errors import Problems, config_key
+from components.config_errors import Problems, config_key, unknown_key_message
 from components.llm.catalogue import CATALOGUE, bare_model_name
 
 # Z.AI's API reference: temperature within [0, 1], top_p within (0, 1].
@@ -86,6 +86,8 @@ def _as_number(value: Any, integer: bool) -> float | int | None:
             value = float(value) if not integer else int(value, 10)
         except ValueError:
             return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if integer:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -167,13 +169,7 @@ def _unknown_key_message(key: str) -> str:
     for pattern, message in _NOT_OPENHANDS:
         if pattern.search(key):
             return message
-    normalized = {k.lower(): k for k in PROFILE_KEYS}
-    guess = normalized.get(key.replace("_", "").replace("-", "").lower())
-    if guess is None:
-        close = difflib.get_close_matches(key, PROFILE_KEYS, n=1)
-        guess = close[0] if close else None
-    hint = f"did you mean `{guess}`? " if guess else ""
-    return f"unknown key; {hint}allowed: {', '.join(PROFILE_KEYS)}"
+    return unknown_key_message(key, list(PROFILE_KEYS))
 
 
 def parse_profile(name: str, raw: Any, problems: Problems) -> LlmProfile | None:
@@ -196,10 +192,12 @@ def parse_profile(name: str, raw: Any, problems: Problems) -> LlmProfile | None:
             values[attr] = parsed
 
     base = BUILTIN_PROFILES.get(name)
-    if base is None and "model" not in values and "model" not in raw:
-        problems.add(config_key(*where, "model"), f"is required; one of {', '.join(CATALOGUE)}")
-    if len(problems.items) > start:
+    if base is None and "model" not in values:
+        if "model" not in raw:
+            problems.add(config_key(*where, "model"), f"is required; one of {', '.join(CATALOGUE)}")
         return None
+    # Check the values that parsed against the model's limits even when another key was
+    # wrong, so one run reports every problem.
     profile = replace(base, **values) if base else LlmProfile(**values)
     _check_against_model(name, profile, problems)
     return profile if len(problems.items) == start else None
