@@ -73,12 +73,12 @@ def load_plan_config(project_dir: Path, stack: str, config_file: Path | None = N
             values[full] = decl["value"]
         elif not isinstance(decl, dict):
             values[full] = decl
-        if isinstance(decl, dict) and decl.get("secret"):
-            secret_keys.add(full)
 
     secret_values: set[str] = set()
     for key, value in stack_config.items():
         full = key if ":" in key else f"{project}:{key}"
+        # A key declared `secret: true` but written in plaintext stays plaintext here, so the
+        # program reports it (the Pulumi CLI refuses such a stack file too).
         if isinstance(value, dict) and set(value) == {"secure"}:
             values[full] = SECRET_PLACEHOLDER
             secret_keys.add(full)

@@ -1,0 +1,171 @@
+"""`python -m ops plan` as a user runs it: real program, mock engine, exit codes, no leaks."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+from tests.helpers import SENTINEL_KEY
+
+pytestmark = pytest.mark.cli
+
+
+def run_ops(*args, env_extra=None):
+    env = {**os.environ, **(env_extra or {})}
+    env.pop("ZAI_API_KEY", None) if not env_extra or "ZAI_API_KEY" not in env_extra else None
+    return subprocess.run([sys.executable, "-m", "ops", *args], cwd=ROOT, capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def write_stack(tmp_path: Path, config: dict) -> Path:
+    path = tmp_path / "Pulumi.case.yaml"
+    path.write_text(yaml.safe_dump({"config": config}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def dev_plan():
+    result = run_ops("plan", "--stack", "dev", "--format", "json", env_extra={"ZAI_API_KEY": SENTINEL_KEY})
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_dev_plan_is_one_json_document(dev_plan):
+    document = json.loads(dev_plan.stdout)
+    assert set(document) == {"stack", "project", "resources", "outputs", "warnings"}
+    assert (document["stack"], document["project"]) == ("dev", "openhands-zai")
+
+
+def test_dev_plan_shows_image_container_model_endpoint_and_redacted_key(dev_plan):
+    document = json.loads(dev_plan.stdout)
+    by_type = {r["type"]: r for r in document["resources"]}
+    assert by_type["docker:index/remoteImage:RemoteImage"]["inputs"]["name"] == \
+        "docker.openhands.dev/openhands/openhands:1.11.0"
+    container = by_type["docker:index/container:Container"]
+    env = dict(entry.split("=", 1) for entry in container["inputs"]["envs"])
+    assert env["LLM_MODEL"] == "zai/glm-4.6"
+    assert env["LLM_BASE_URL"] == "https://api.z.ai/api/coding/paas/v4"
+    assert env["LLM_API_KEY"] == "[secret]"
+    settings = json.loads(container["inputs"]["uploads"][0]["content"])
+    assert set(settings["llm_profiles"]["profiles"]) == {"latest", "coding", "large-context"}
+    assert {p["api_key"] for p in settings["llm_profiles"]["profiles"].values()} == {"[secret]"}
+    assert settings["agent_settings"]["llm"]["api_key"] == "[secret]"
+
+
+def test_resources_form_a_tree_of_urns(dev_plan):
+    resources = json.loads(dev_plan.stdout)["resources"]
+    urns = {r["urn"] for r in resources}
+    roots = [r for r in resources if r["parent"] is None]
+    assert [r["type"] for r in roots] == ["pulumi:pulumi:Stack"]
+    assert all(r["parent"] in urns for r in resources if r["parent"] is not None)
+    component = next(r for r in resources if r["type"] == "openhands-zai:container:OpenHandsContainer")
+    children = {r["type"] for r in resources if r["parent"] == component["urn"]}
+    assert children == {"docker:index/remoteImage:RemoteImage", "docker:index/volume:Volume",
+                        "docker:index/container:Container"}
+
+
+def test_outputs(dev_plan):
+    outputs = json.loads(dev_plan.stdout)["outputs"]
+    assert outputs["activeModel"] == "zai/glm-4.6"
+    assert outputs["endpoint"] == "https://api.z.ai/api/coding/paas/v4"
+    assert outputs["url"] == "http://127.0.0.1:3000"
+    assert len(outputs["containerId"]) == 64
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "mermaid"])
+def test_no_format_ever_prints_the_key(fmt, tmp_path):
+    stack = write_stack(tmp_path, {"openhands-zai:debug": {"debugLlm": True}})
+    for extra in ([], ["--config-file", str(stack)]):
+        result = run_ops("plan", "--stack", "dev", "--format", fmt, *extra, env_extra={"ZAI_API_KEY": SENTINEL_KEY})
+        assert result.returncode == 0, result.stderr
+        assert SENTINEL_KEY not in result.stdout + result.stderr
+        assert SENTINEL_KEY[:12] not in result.stdout + result.stderr
+
+
+def test_text_plan_shows_settings_and_env_around_the_redacted_key():
+    result = run_ops("plan", "--stack", "dev", env_extra={"ZAI_API_KEY": SENTINEL_KEY})
+    assert result.returncode == 0, result.stderr
+    assert "LLM_API_KEY=[secret]" in result.stdout
+    assert "LLM_MODEL=zai/glm-4.6" in result.stdout
+    assert "llm_profiles" in result.stdout and "large-context" in result.stdout
+
+
+def test_plaintext_key_in_a_stack_file_is_refused_and_not_echoed(tmp_path):
+    stack = write_stack(tmp_path, {"openhands-zai:zaiApiKey": SENTINEL_KEY})
+    result = run_ops("plan", "--stack", "case", "--config-file", str(stack))
+    assert result.returncode == 2
+    assert "openhands-zai:zaiApiKey: is stored in plaintext" in result.stderr
+    assert SENTINEL_KEY not in result.stdout + result.stderr
+
+
+def test_secure_blob_becomes_a_placeholder(tmp_path):
+    stack = write_stack(tmp_path, {"openhands-zai:zaiApiKey": {"secure": "v1:AAAABBBBCCCC"}})
+    result = run_ops("plan", "--stack", "case", "--config-file", str(stack), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert "v1:AAAABBBBCCCC" not in result.stdout
+    assert "LLM_API_KEY=[secret]" in result.stdout
+
+
+def test_mermaid_is_a_graph(tmp_path):
+    result = run_ops("plan", "--stack", "dev", "--format", "mermaid")
+    assert result.returncode == 0
+    assert result.stdout.startswith("graph TD")
+    assert result.stdout.count("-->") == 5
+
+
+def test_warnings_reach_the_plan(tmp_path):
+    stack = write_stack(tmp_path, {"openhands-zai:docker": {"listenAddress": "0.0.0.0"}})
+    result = run_ops("plan", "--stack", "case", "--config-file", str(stack), "--format", "json")
+    warnings = json.loads(result.stdout)["warnings"]
+    assert any("no login" in w for w in warnings)
+
+
+BAD_INPUTS = [
+    ({"openhands-zai:profiles": {"coding": {"temperature": 1.5}}}, "openhands-zai:profiles.coding.temperature"),
+    ({"openhands-zai:profiles": {"coding": {"topP": 0}}}, "openhands-zai:profiles.coding.topP"),
+    ({"openhands-zai:profiles": {"x": {"model": "glm-9"}}}, "openhands-zai:profiles.x.model"),
+    ({"openhands-zai:profiles": {"latest": {"maxOutputTokens": 200000}}}, "openhands-zai:profiles.latest.maxOutputTokens"),
+    ({"openhands-zai:profiles": {"latest": {"maxInputTokens": 300000}}}, "openhands-zai:profiles.latest.maxInputTokens"),
+    ({"openhands-zai:profiles": {"latest": {"temprature": 0.5}}}, "openhands-zai:profiles.latest.temprature"),
+    ({"openhands-zai:profiles": {"latest": {"enable_caching": True}}}, "openhands-zai:profiles.latest.enable_caching"),
+    ({"openhands-zai:profiles": {"latest": {"cache_ttl": 60}}}, "openhands-zai:profiles.latest.cache_ttl"),
+    ({"openhands-zai:profiles": {"latest": {"rate_limit_rpm": 60}}}, "openhands-zai:profiles.latest.rate_limit_rpm"),
+    ({"openhands-zai:profiles": {"latest": {"batch_size": 8}}}, "openhands-zai:profiles.latest.batch_size"),
+    ({"openhands-zai:zaiEndpoint": "http://api.z.ai/api/paas/v4"}, "openhands-zai:zaiEndpoint"),
+    ({"openhands-zai:defaultProfile": "ghost"}, "openhands-zai:defaultProfile"),
+    ({"openhands-zai:fallbackProfiles": ["ghost"]}, "openhands-zai:fallbackProfiles[0]"),
+    ({"openhands-zai:docker": {"port": 0}}, "openhands-zai:docker.port"),
+    ({"openhands-zai:target": "ecs"}, "openhands-zai:target"),
+    ({"zaiEndpiont": "general"}, "openhands-zai:zaiEndpiont"),
+]
+
+
+@pytest.mark.parametrize("config,key", BAD_INPUTS, ids=[key for _, key in BAD_INPUTS])
+def test_bad_input_exits_2_naming_the_key_without_traceback(config, key, tmp_path):
+    stack = write_stack(tmp_path, config)
+    result = run_ops("plan", "--stack", "case", "--config-file", str(stack), "--format", "json")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert any(line.startswith(f"error: {key}:") for line in lines), result.stderr
+    assert all(line.startswith("error: openhands-zai:") for line in lines)
+    assert "Traceback" not in result.stderr
+
+
+def test_unreadable_stack_file_exits_2(tmp_path):
+    broken = tmp_path / "Pulumi.broken.yaml"
+    broken.write_text("config: [unclosed\n")
+    result = run_ops("plan", "--stack", "broken", "--config-file", str(broken))
+    assert result.returncode == 2 and "not valid YAML" in result.stderr and "Traceback" not in result.stderr
+    result = run_ops("plan", "--stack", "missing")
+    assert result.returncode == 2 and "no such file" in result.stderr
+
+
+def test_usage_errors_exit_2():
+    assert run_ops("plan").returncode == 2
+    assert run_ops("plan", "--stack", "dev", "--format", "xml").returncode == 2
