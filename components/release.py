@@ -18,6 +18,10 @@ class OpenHandsRelease:
     litellm_version: str
     # openhands.sdk.settings.model.AGENT_SETTINGS_SCHEMA_VERSION of that SDK.
     agent_settings_schema_version: int
+    # Whether the server keeps `agent_settings.llm.fallback_strategy` when it loads
+    # settings.json. 1.11 does not: Settings._normalize_inputs round-trips agent settings
+    # through model_dump, and the SDK marks fallback_strategy exclude=True.
+    keeps_fallbacks: bool = False
     image_repository: str = "docker.openhands.dev/openhands/openhands"
     agent_server_repository: str = "ghcr.io/openhands/agent-server"
     # The server reads settings.json from OH_PERSISTENCE_DIR (app_server/config.py).

@@ -236,6 +236,10 @@ def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True,
     problems.raise_if_any()
 
     warnings = []
+    if llm.fallback_profiles and not release.keeps_fallbacks:
+        warnings.append(f"{config_key('fallbackProfiles')}: OpenHands {release.version} drops fallback_strategy when it "
+                        "loads settings.json; the fallbacks are written in the SDK's form but take no effect "
+                        "in this release")
     if debug.debug_llm:
         warnings.append(f"{config_key('debug', 'debugLlm')} is on: OpenHands logs whole prompts and completions")
     if not ipaddress.ip_address(docker.listen_address).is_loopback:

@@ -75,3 +75,9 @@ def test_warnings_for_risky_but_valid_choices():
     assert any("debugLlm" in w for w in stack.warnings)
     assert any("no login" in w for w in stack.warnings)
     assert parse_stack_settings({}).warnings == ()
+
+
+def test_fallbacks_warn_that_the_pinned_release_ignores_them():
+    stack = parse_stack_settings({"fallbackProfiles": ["coding"]})
+    assert stack.llm.fallback_profiles == ("coding",)
+    assert any(w.startswith("openhands-zai:fallbackProfiles: OpenHands 1.11.0 drops") for w in stack.warnings)

@@ -30,6 +30,9 @@ _DIRECT_FIELDS = (
 )
 
 
+_NOT_IN_ENV = frozenset({"litellm_extra_body"})
+
+
 @dataclass(frozen=True)
 class DebugToggles:
     debug: bool = False
@@ -97,6 +100,10 @@ def render_env(config: LlmConfig, debug: DebugToggles, api_key: str) -> dict[str
     env = {
         f"LLM_{name.upper()}": _env_value(value)
         for name, value in llm_fields(config.default, config.base_url, api_key).items()
+        # SDK 1.34's LLM.load_from_env() cannot parse a non-optional dict field and fails on
+        # LLM_LITELLM_EXTRA_BODY (the fidelity suite shows it). Thinking reaches the agent
+        # through settings.json, which the server hands to the agent-server.
+        if name not in _NOT_IN_ENV
     }
     # app_server/config.py: the provider base-URL fallback for profiles without one.
     env["OPENHANDS_PROVIDER_BASE_URL"] = config.base_url

@@ -1,0 +1,87 @@
+"""Render every stack file (and every profile as the default) through the real program.
+
+Runs in the project's main virtualenv: evaluates `__main__.py` under the mock engine for
+each variant and writes what the container would get, un-redacted but with a throwaway key,
+to one JSON file the Python 3.12 fidelity tests read with OpenHands' own models.
+
+    python fidelity/export_rendered.py OUT.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ops.engine import run_program  # noqa: E402
+from ops.redact import SECRET_SIG, SIG_KEY  # noqa: E402
+from ops.stack_files import load_plan_config  # noqa: E402
+
+FIDELITY_KEY = "fidelity-throwaway-key"
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return _plain(value.get("value"))
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _stack_files() -> list[Path]:
+    return sorted(ROOT.glob("Pulumi.*.yaml")) + sorted((ROOT / "fidelity" / "stacks").glob("Pulumi.*.yaml"))
+
+
+def render_variant(stack: str, stack_file: Path) -> dict:
+    import os
+
+    os.environ["ZAI_API_KEY"] = FIDELITY_KEY
+    plan_config = load_plan_config(ROOT, stack, stack_file)
+    recording = run_program(ROOT, plan_config.project, stack, plan_config.config, plan_config.secret_keys)
+    container = next(r for r in recording.resources if r.type == "docker:index/container:Container")
+    inputs = _plain(container.inputs)
+    return {
+        "stack": stack,
+        "env": dict(entry.split("=", 1) for entry in inputs["envs"]),
+        "settings": json.loads(inputs["uploads"][0]["content"]),
+        "settings_path": inputs["uploads"][0]["file"],
+        "image": next(r for r in recording.resources if r.type == "docker:index/remoteImage:RemoteImage")
+        .inputs["name"],
+        "api_key": FIDELITY_KEY,
+        "outputs": _plain(recording.outputs),
+    }
+
+
+def main(out: str) -> int:
+    variants = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for stack_file in _stack_files():
+            stack = stack_file.name[len("Pulumi."):-len(".yaml")]
+            base = render_variant(stack, stack_file)
+            variants.append(base)
+            document = yaml.safe_load(stack_file.read_text()) or {}
+            config = document.get("config") or {}
+            # Every profile as the default in turn, so each one's env is checked too.
+            for profile in base["settings"]["llm_profiles"]["profiles"]:
+                if profile == base["settings"]["llm_profiles"]["active"]:
+                    continue
+                fallbacks = [name for name in config.get("openhands-zai:fallbackProfiles", []) if name != profile]
+                variant = {**config, "openhands-zai:defaultProfile": profile, "openhands-zai:fallbackProfiles": fallbacks}
+                path = Path(scratch) / f"Pulumi.{stack}-{profile}.yaml"
+                path.write_text(yaml.safe_dump({"config": variant}))
+                variants.append(render_variant(f"{stack}-{profile}", path))
+    Path(out).write_text(json.dumps(variants, indent=2))
+    print(f"rendered {len(variants)} variants from {len(_stack_files())} stack files into {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
