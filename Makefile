@@ -1,0 +1,54 @@
+# Quickstart: `make plan` then `make test`. Needs only Python >= 3.11 and make.
+PYTHON ?= python3
+# The fidelity suite runs the pinned OpenHands server's own code, which needs Python 3.12.
+PYTHON312 ?= $(shell command -v python3.12 2>/dev/null || echo /root/.pyenv/versions/3.12.1/bin/python)
+STACK ?= dev
+FORMAT ?= text
+VENV := .venv
+FIDELITY_VENV := .venv-fidelity
+BUILD := build
+
+.PHONY: plan test fidelity bench schema ci clean
+
+$(VENV)/.runtime: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(VENV)/bin/python -m pip install -q -r requirements-dev.txt
+	@touch $@
+
+$(FIDELITY_VENV)/.installed: fidelity/requirements.txt
+	@test -x $(FIDELITY_VENV)/bin/python || $(PYTHON312) -m venv $(FIDELITY_VENV)
+	$(FIDELITY_VENV)/bin/python -m pip install -q -r fidelity/requirements.txt
+	@touch $@
+
+## plan: plan the $(STACK) stack offline (real program, Pulumi mock engine)
+plan: $(VENV)/.runtime
+	$(VENV)/bin/python -m ops plan --stack $(STACK) --format $(FORMAT)
+
+## test: unit, component (Pulumi mocks) and command-line tests
+test: $(VENV)/.dev
+	$(VENV)/bin/python -m pytest
+
+## fidelity: rendered settings/env checked by the pinned OpenHands (installs it: ~6 min, 1.4 GB)
+fidelity: $(VENV)/.runtime $(FIDELITY_VENV)/.installed
+	@mkdir -p $(BUILD)
+	$(VENV)/bin/python fidelity/export_rendered.py $(BUILD)/rendered.json
+	FIDELITY_RENDERED=$(BUILD)/rendered.json $(FIDELITY_VENV)/bin/python -m pytest -p no:cacheprovider \
+		-c fidelity/pytest.ini fidelity
+
+## bench: plan wall time against the bare import of pulumi and its provider
+bench: $(VENV)/.runtime
+	$(VENV)/bin/python bench/plan_speed.py
+
+## schema: check Pulumi.yaml's config block against components/settings.py
+schema: $(VENV)/.runtime
+	$(VENV)/bin/python -m ops schema
+
+ci: test fidelity
+
+clean:
+	rm -rf $(VENV) $(FIDELITY_VENV) $(BUILD) .pytest_cache .hypothesis
