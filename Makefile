@@ -1,7 +1,9 @@
 # Quickstart: `make plan` then `make test`. Needs only Python >= 3.11 and make.
 PYTHON ?= python3
 # The fidelity suite runs the pinned OpenHands server's own code, which needs Python 3.12.
-PYTHON312 ?= $(shell command -v python3.12 2>/dev/null || echo /root/.pyenv/versions/3.12.1/bin/python)
+# The first candidate that really runs 3.12 (a pyenv shim can exist without a usable version).
+PYTHON312 ?= $(shell for p in python3.12 $(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/3.12*/bin/python); do \
+	$$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null && echo $$p && break; done)
 STACK ?= dev
 FORMAT ?= text
 VENV := .venv
@@ -21,6 +23,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	@touch $@
 
 $(FIDELITY_VENV)/.installed: fidelity/requirements.txt
+	@test -n "$(PYTHON312)" || { echo "the fidelity suite needs Python 3.12 (set PYTHON312=...)"; exit 2; }
 	@test -x $(FIDELITY_VENV)/bin/python || $(PYTHON312) -m venv $(FIDELITY_VENV)
 	$(FIDELITY_VENV)/bin/python -m pip install -q -r fidelity/requirements.txt
 	@touch $@

@@ -16,8 +16,9 @@ pytestmark = pytest.mark.cli
 
 
 def run_ops(*args, env_extra=None):
-    env = {**os.environ, **(env_extra or {})}
-    env.pop("ZAI_API_KEY", None) if not env_extra or "ZAI_API_KEY" not in env_extra else None
+    # Start from the caller's environment without a key of its own, then add the test's.
+    env = {k: v for k, v in os.environ.items() if k != "ZAI_API_KEY"}
+    env.update(env_extra or {})
     return subprocess.run([sys.executable, "-m", "ops", *args], cwd=ROOT, capture_output=True, text=True,
                           env=env, timeout=120)
 
