@@ -4,10 +4,10 @@ import pulumi
 import pulumi_docker as docker
 
 from components.container import OpenHandsContainer, OpenHandsContainerArgs
-from components.settings import parse_stack_settings, read_stack_config
+from components.settings import read_stack_config
 
-raw, api_key, api_key_plaintext = read_stack_config(pulumi.Config())
-settings = parse_stack_settings(raw, api_key_set=api_key is not None, api_key_plaintext=api_key_plaintext)
+stack_config = read_stack_config(pulumi.Config())
+settings = stack_config.parse()
 for warning in settings.warnings:
     pulumi.log.warn(warning)
 
@@ -18,7 +18,7 @@ openhands = OpenHandsContainer(
         llm=settings.llm,
         release=settings.release,
         docker=settings.docker,
-        api_key=api_key,
+        api_key=stack_config.api_key,
         debug=settings.debug,
         labels={"openhands-zai.stack": pulumi.get_stack()},
     ),

@@ -205,12 +205,20 @@ def _parse_docker(raw: Any, problems: Problems) -> DockerSettings | None:
 
 
 def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True,
-                         api_key_plaintext: bool = False) -> StackSettings:
-    """Validate every `openhands-zai:*` value (keys without the prefix). Raises ConfigError."""
+                         api_key_plaintext: bool = False, secret_keys: tuple[str, ...] = ()) -> StackSettings:
+    """Validate every `openhands-zai:*` value (keys without the prefix). Raises ConfigError.
+
+    `secret_keys` names the keys (without prefix) the stack stores encrypted: only the API key
+    may be, since every other value is rendered into labels, the plan and the settings file.
+    """
     problems = Problems()
     for key in raw:
         if key not in CONFIG_SCHEMA:
             problems.add(config_key(key), unknown_key_message(key, list(CONFIG_SCHEMA)))
+    for key in secret_keys:
+        if key in CONFIG_SCHEMA and not CONFIG_SCHEMA[key].secret:
+            problems.add(config_key(key), "is stored as a secret, but only openhands-zai:zaiApiKey may be: the "
+                                          "others are written into labels and the plan in the clear")
 
     target = raw.get("target", "docker")
     if target == "kubernetes":
@@ -273,12 +281,23 @@ def _engine_config_keys() -> tuple[set[str], set[str]]:
     return keys, secret
 
 
-def read_stack_config(config: Any) -> tuple[dict[str, Any], Any, bool]:
+@dataclass(frozen=True)
+class RawStackConfig:
+    values: dict[str, Any]  # keyed without the project prefix
+    api_key: Any  # a secret Output, or None when unset
+    api_key_plaintext: bool
+    secret_keys: tuple[str, ...]  # keys (without prefix) the stack stores encrypted
+
+    def parse(self) -> StackSettings:
+        return parse_stack_settings(self.values, api_key_set=self.api_key is not None,
+                                    api_key_plaintext=self.api_key_plaintext, secret_keys=self.secret_keys)
+
+
+def read_stack_config(config: Any) -> RawStackConfig:
     """Read `openhands-zai:*` from a `pulumi.Config`.
 
-    Returns (raw values keyed without the prefix, the API key as a secret Output or None,
-    whether the key was stored in plaintext). Keys the schema does not know are kept (as
-    None) so the parser reports a misspelt key instead of silently ignoring it.
+    Keys the schema does not know are kept (as None) so the parser reports a misspelt key
+    instead of silently ignoring it.
     """
     all_keys, secret_keys = _engine_config_keys()
     raw: dict[str, Any] = {}
@@ -295,5 +314,9 @@ def read_stack_config(config: Any) -> tuple[dict[str, Any], Any, bool]:
             if value is not None:
                 raw[key] = _decode(spec, value)
     api_key = config.get_secret("zaiApiKey")
-    plaintext = api_key is not None and f"{prefix}zaiApiKey" not in secret_keys
-    return raw, api_key, plaintext
+    return RawStackConfig(
+        values=raw,
+        api_key=api_key,
+        api_key_plaintext=api_key is not None and f"{prefix}zaiApiKey" not in secret_keys,
+        secret_keys=tuple(sorted(key[len(prefix):] for key in secret_keys if key.startswith(prefix))),
+    )

@@ -49,6 +49,26 @@ def _as_pulumi_string(value: Any) -> str:
     return json.dumps(value)
 
 
+def _is_secure(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+def _replace_secure(value: Any) -> tuple[Any, bool]:
+    """Swap each `secure:` blob (also nested, from `config set --path --secret`) for the placeholder.
+
+    As under the CLI, a key with any encrypted leaf becomes a secret key as a whole.
+    """
+    if _is_secure(value):
+        return SECRET_PLACEHOLDER, True
+    if isinstance(value, dict):
+        pairs = {key: _replace_secure(item) for key, item in value.items()}
+        return {key: item for key, (item, _) in pairs.items()}, any(found for _, found in pairs.values())
+    if isinstance(value, list):
+        items = [_replace_secure(item) for item in value]
+        return [item for item, _ in items], any(found for _, found in items)
+    return value, False
+
+
 def load_plan_config(project_dir: Path, stack: str, config_file: Path | None = None) -> PlanConfig:
     project_doc = _load_yaml(project_dir / "Pulumi.yaml")
     project = project_doc.get("name")
@@ -79,11 +99,10 @@ def load_plan_config(project_dir: Path, stack: str, config_file: Path | None = N
         full = key if ":" in key else f"{project}:{key}"
         # A key declared `secret: true` but written in plaintext stays plaintext here, so the
         # program reports it (the Pulumi CLI refuses such a stack file too).
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            values[full] = SECRET_PLACEHOLDER
+        values[full], encrypted = _replace_secure(value)
+        if encrypted:
             secret_keys.add(full)
-        else:
-            values[full] = value
+            secret_values.add(SECRET_PLACEHOLDER)
 
     api_key = f"{project}:zaiApiKey"
     env_key = os.environ.get("ZAI_API_KEY")

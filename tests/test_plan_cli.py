@@ -170,3 +170,14 @@ def test_unreadable_stack_file_exits_2(tmp_path):
 def test_usage_errors_exit_2():
     assert run_ops("plan").returncode == 2
     assert run_ops("plan", "--stack", "dev", "--format", "xml").returncode == 2
+
+
+def test_a_secret_other_than_the_key_is_refused_and_not_printed(tmp_path):
+    # `pulumi config set --path --secret 'openhands-zai:docker.extraEnv.TOKEN'` nests a blob.
+    stack = write_stack(tmp_path, {"openhands-zai:docker": {"extraEnv": {"TOKEN": {"secure": "v1:ZZZZ"}}}})
+    result = run_ops("plan", "--stack", "case", "--config-file", str(stack))
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("error: openhands-zai:docker: is stored as a secret, but only "
+                                     "openhands-zai:zaiApiKey may be: the others are written into labels "
+                                     "and the plan in the clear")
+    assert "v1:ZZZZ" not in result.stdout + result.stderr
