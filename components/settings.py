@@ -160,9 +160,9 @@ def _parse_docker(raw: Any, problems: Problems) -> DockerSettings | None:
         return None
     start = len(problems.items)
     host = values["host"]
-    if not isinstance(host, str) or not re.match(r"^(unix:///\S+|ssh://[^\s/@]+@[^\s/]+)$", host):
+    if not isinstance(host, str) or not re.match(r"^(unix:///\S+|ssh://([^\s/@]+@)?[^\s/@]+)$", host):
         problems.add(config_key("docker", "host"),
-                     f"must be a local socket (unix:///var/run/docker.sock) or ssh://user@host[:port], got {host!r}")
+                     f"must be a local socket (unix:///var/run/docker.sock) or ssh://[user@]host[:port], got {host!r}")
     port = values["port"]
     if isinstance(port, str) and port.isdigit():
         port = int(port)
