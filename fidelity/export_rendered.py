@@ -37,7 +37,8 @@ def _plain(value):
 
 
 def _stack_files() -> list[Path]:
-    return sorted(ROOT.glob("Pulumi.*.yaml")) + sorted((ROOT / "fidelity" / "stacks").glob("Pulumi.*.yaml"))
+    return (sorted(ROOT.glob("Pulumi.*.yaml")) + sorted((ROOT / "examples" / "stacks").glob("Pulumi.*.yaml"))
+            + sorted((ROOT / "fidelity" / "stacks").glob("Pulumi.*.yaml")))
 
 
 def render_variant(stack: str, stack_file: Path) -> dict:

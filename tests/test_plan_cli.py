@@ -181,3 +181,12 @@ def test_a_secret_other_than_the_key_is_refused_and_not_printed(tmp_path):
                                      "openhands-zai:zaiApiKey may be: the others are written into labels "
                                      "and the plan in the clear")
     assert "v1:ZZZZ" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("stack_file", sorted((ROOT / "examples" / "stacks").glob("Pulumi.*.yaml")),
+                         ids=lambda p: p.name)
+def test_example_stacks_plan_cleanly(stack_file):
+    result = run_ops("plan", "--stack", stack_file.stem.split(".", 1)[1], "--config-file", str(stack_file),
+                     "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["warnings"] == []
