@@ -14,49 +14,16 @@ the container, so the server restarts on the new settings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_docker as docker
 
+from components.container_plan import browser_url, container_env, container_labels, healthcheck_command
 from components.llm.catalogue import litellm_model_string
 from components.llm.config import LlmConfig
-from components.llm.render import DebugToggles, render_env, settings_fingerprint, settings_json
+from components.llm.render import DebugToggles, settings_json
 from components.release import OpenHandsRelease
 from components.settings import DockerSettings
-
-# The image ships Python; curl is not guaranteed, so the healthcheck uses the interpreter.
-_HEALTH_PROBE = (
-    "import sys, urllib.request; "
-    "sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:{port}{path}', timeout=4).status == 200 else 1)"
-)
-
-
-def container_env(llm: LlmConfig, debug: DebugToggles, release: OpenHandsRelease,
-                  docker_settings: DockerSettings, api_key: str) -> list[str]:
-    """The container's `KEY=value` list: typed settings first, then the user's extras."""
-    env = {
-        **docker_settings.extra_env,
-        **render_env(llm, debug, api_key),
-        # Pin where the server keeps settings.json, so the uploaded file is the one it reads.
-        "OH_PERSISTENCE_DIR": release.state_dir,
-        "AGENT_SERVER_IMAGE_REPOSITORY": release.agent_server_repository,
-        "AGENT_SERVER_IMAGE_TAG": release.agent_server_tag,
-    }
-    return [f"{name}={value}" for name, value in sorted(env.items())]
-
-
-def browser_url(docker_settings: DockerSettings) -> str:
-    host = docker_settings.listen_address
-    if docker_settings.host.startswith("ssh://"):
-        remote = urlsplit(docker_settings.host).hostname or "localhost"
-        host = remote if host in ("0.0.0.0", "::") else host
-    elif host in ("0.0.0.0", "::"):
-        host = "localhost"
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{docker_settings.port}"
-
 
 @dataclass
 class OpenHandsContainerArgs:
@@ -79,13 +46,7 @@ class OpenHandsContainer(pulumi.ComponentResource):
     def __init__(self, name: str, args: OpenHandsContainerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("openhands-zai:container:OpenHandsContainer", name, None, opts)
         release, settings = args.release, args.docker
-        stable_labels = {"app.kubernetes.io/name": "openhands", **args.labels}
-        labels = {
-            **stable_labels,
-            "openhands-zai.version": release.version,
-            # Changes with any rendered setting (never with the key): shows why a container was replaced.
-            "openhands-zai.settings-sha256": settings_fingerprint(args.llm, release, args.debug),
-        }
+        stable_labels, labels = container_labels(args.llm, release, args.debug, args.labels)
 
         image = docker.RemoteImage(
             f"{name}-image",
@@ -120,7 +81,7 @@ class OpenHandsContainer(pulumi.ComponentResource):
             uploads=[docker.ContainerUploadArgs(file=release.settings_path, content=settings_file)],
             restart="unless-stopped",
             healthcheck=docker.ContainerHealthcheckArgs(
-                tests=["CMD", "python", "-c", _HEALTH_PROBE.format(port=release.port, path=release.health_path)],
+                tests=healthcheck_command(release),
                 interval="30s",
                 timeout="5s",
                 retries=3,

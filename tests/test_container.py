@@ -142,7 +142,7 @@ def test_every_child_is_parented_and_the_container_is_replaced_cleanly():
 def test_llm_change_changes_container_replacement_inputs(change):
     # The docker provider replaces a container when envs, uploads or labels change; each LLM
     # change must move at least the settings label and the env/settings text.
-    from components.container import container_env
+    from components.container_plan import container_env
     from components.llm.render import settings_fingerprint, settings_json
 
     before, after = settings(), settings(**change)
