@@ -190,3 +190,18 @@ def test_example_stacks_plan_cleanly(stack_file):
                      "--format", "json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["warnings"] == []
+
+
+def test_an_unexpected_failure_exits_1_in_one_line_without_the_key(tmp_path):
+    # A program that crashes with the key in its message: the plan must scrub it.
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.x.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi\nkey = pulumi.Config().require_secret('zaiApiKey')\n"
+        "key.apply(lambda k: (_ for _ in ()).throw(RuntimeError('upstream said: bad key ' + k)))\n")
+    result = run_ops("plan", "--stack", "x", "--project-dir", str(tmp_path),
+                     env_extra={"ZAI_API_KEY": SENTINEL_KEY})
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: plan failed unexpectedly: RuntimeError: upstream said: bad key [secret]")
+    assert SENTINEL_KEY not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
