@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.config_errors import PROJECT, Problems, config_key, unknown_key_message
+from components.config_values import as_bool, as_number
 from components.llm.config import LlmConfig, parse_llm_config
 from components.llm.profiles import BUILTIN_PROFILES, DEFAULT_PROFILE, PROFILE_KEYS, LlmProfile
 from components.llm.render import DebugToggles
@@ -137,12 +138,10 @@ def _map_of(raw: Any, name: str, defaults: dict[str, Any], problems: Problems,
 
 
 def _flag(value: Any, key: str, problems: Problems) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    problems.add(key, f"must be true or false, got {value!r}")
-    return False
+    flag = as_bool(value)
+    if flag is None:
+        problems.add(key, f"must be true or false, got {value!r}")
+    return bool(flag)
 
 
 def _parse_debug(raw: Any, problems: Problems) -> DebugToggles:
@@ -163,11 +162,9 @@ def _parse_docker(raw: Any, problems: Problems) -> DockerSettings | None:
     if not isinstance(host, str) or not re.match(r"^(unix:///\S+|ssh://([^\s/@]+@)?[^\s/@]+)$", host):
         problems.add(config_key("docker", "host"),
                      f"must be a local socket (unix:///var/run/docker.sock) or ssh://[user@]host[:port], got {host!r}")
-    port = values["port"]
-    if isinstance(port, str) and port.isdigit():
-        port = int(port)
-    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        problems.add(config_key("docker", "port"), f"must be an integer from 1 to 65535, got {port!r}")
+    port = as_number(values["port"], integer=True)
+    if port is None or not 1 <= port <= 65535:
+        problems.add(config_key("docker", "port"), f"must be an integer from 1 to 65535, got {values['port']!r}")
     address = values["listenAddress"]
     try:
         ipaddress.ip_address(address)

@@ -25,15 +25,14 @@ class Plan:
     warnings: list[str]
 
 
-def build_plan(project_dir: Path, stack: str, config_file: Path | None = None) -> Plan:
-    """Raises StackFileError or ConfigError for the user's input; anything else is a bug."""
-    plan_config: PlanConfig = load_plan_config(project_dir, stack, config_file)
-    recording: Recording = run_program(project_dir, plan_config.project, stack, plan_config.config,
+def build_plan(project_dir: Path, plan_config: PlanConfig) -> Plan:
+    """Raises ConfigError for the user's settings; anything else is a bug."""
+    recording: Recording = run_program(project_dir, plan_config.project, plan_config.stack, plan_config.config,
                                        plan_config.secret_keys)
     redactor = Redactor(plan_config.secret_values)
     return Plan(
         project=plan_config.project,
-        stack=stack,
+        stack=plan_config.stack,
         resources=[
             RecordedResource(r.urn, r.type, r.name, r.parent, redactor.value(r.inputs))
             for r in recording.resources
@@ -46,27 +45,22 @@ def build_plan(project_dir: Path, stack: str, config_file: Path | None = None) -
 def main(args: Any) -> int:
     project_dir = Path(args.project_dir).resolve()
     try:
-        plan = build_plan(project_dir, args.stack, Path(args.config_file) if args.config_file else None)
+        plan_config = load_plan_config(project_dir, args.stack, Path(args.config_file) if args.config_file else None)
     except StackFileError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    try:
+        plan = build_plan(project_dir, plan_config)
     except ConfigError as error:
         for problem in error.problems:
             print(f"error: {problem}", file=sys.stderr)
         return 2
-    except Exception as error:  # noqa: BLE001 - a bug, reported in one line (no secret in it)
-        secrets = load_secret_values_quietly(project_dir, args)
-        message = Redactor(secrets).text(f"{type(error).__name__}: {error}")
-        print(f"error: plan failed unexpectedly: {message}", file=sys.stderr)
+    except Exception as error:  # noqa: BLE001 - a bug, reported in one line with secrets scrubbed
+        redactor = Redactor(plan_config.secret_values)
+        print(f"error: plan failed unexpectedly: {redactor.text(f'{type(error).__name__}: {error}')}",
+              file=sys.stderr)
         if os.environ.get("OPS_DEBUG"):
-            print(Redactor(secrets).text(traceback.format_exc()), file=sys.stderr)
+            print(redactor.text(traceback.format_exc()), file=sys.stderr)
         return 1
     print(FORMATS[args.format](plan))
     return 0
-
-
-def load_secret_values_quietly(project_dir: Path, args: Any) -> set[str]:
-    try:
-        return load_plan_config(project_dir, args.stack, Path(args.config_file) if args.config_file else None).secret_values
-    except Exception:  # noqa: BLE001 - only used to scrub an error message
-        return {os.environ.get("ZAI_API_KEY", "")}

@@ -81,3 +81,8 @@ def test_fallbacks_warn_that_the_pinned_release_ignores_them():
     stack = parse_stack_settings({"fallbackProfiles": ["coding"]})
     assert stack.llm.fallback_profiles == ("coding",)
     assert any(w.startswith("openhands-zai:fallbackProfiles: OpenHands 1.11.0 drops") for w in stack.warnings)
+
+
+def test_port_from_config_set_path_is_a_string_and_still_an_integer():
+    assert parse_stack_settings({"docker": {"port": "3001"}}).docker.port == 3001
+    assert any("openhands-zai:docker.port" in line for line in errors(docker={"port": True}))

@@ -6,12 +6,12 @@ becomes an `LlmProfile` whose fields map one-to-one onto `openhands.sdk.llm.LLM`
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Callable
 
 from components.config_errors import Problems, config_key, unknown_key_message
+from components.config_values import as_bool, as_number
 from components.llm.catalogue import CATALOGUE, bare_model_name
 
 # Z.AI's API reference: temperature within [0, 1], top_p within (0, 1].
@@ -77,39 +77,13 @@ _NOT_OPENHANDS = (
 )
 
 
-def _as_number(value: Any, integer: bool) -> float | int | None:
-    # `pulumi config set --path` stores 0.6 as the string "0.6"; accept numeric strings.
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value) if not integer else int(value, 10)
-        except ValueError:
-            return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if integer:
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        return value if isinstance(value, int) else None
-    return float(value) if isinstance(value, (int, float)) else None
-
-
-def _as_bool(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return None
-
-
 def _number_checker(integer: bool, low: float, low_inclusive: bool = True,
                     high: float | None = None) -> Callable[[Any], tuple[Any, str | None]]:
     kind = "an integer" if integer else "a number"
     bounds = f"{'≥' if low_inclusive else '>'} {low:g}" + (f" and ≤ {high:g}" if high is not None else "")
 
     def check(value: Any) -> tuple[Any, str | None]:
-        number = _as_number(value, integer)
+        number = as_number(value, integer)
         if number is None:
             return None, f"must be {kind} {bounds}, got {value!r}"
         if (number < low) or (number == low and not low_inclusive) or (high is not None and number > high):
@@ -123,7 +97,7 @@ def _bool_checker(optional: bool) -> Callable[[Any], tuple[Any, str | None]]:
     def check(value: Any) -> tuple[Any, str | None]:
         if optional and value is None:
             return None, None
-        flag = _as_bool(value)
+        flag = as_bool(value)
         if flag is None:
             return None, f"must be true or false{' or null' if optional else ''}, got {value!r}"
         return flag, None
