@@ -19,6 +19,7 @@ from components.llm.config import LlmConfig, parse_llm_config
 from components.llm.profiles import BUILTIN_PROFILES, DEFAULT_PROFILE, PROFILE_KEYS, LlmProfile
 from components.llm.render import DebugToggles
 from components.release import DEFAULT_VERSION, RELEASES, OpenHandsRelease
+from components.secret_settings import SecretSettings, parse_secret_settings
 
 TARGETS = ("docker", "kubernetes")
 
@@ -90,6 +91,13 @@ CONFIG_SCHEMA: dict[str, ConfigKeySpec] = {
         "containerName, imageDigest (sha256:...), extraEnv}.",
         DOCKER_DEFAULTS,
     ),
+    "secret": ConfigKeySpec(
+        "object",
+        "Keep the key in AWS Secrets Manager (unset: the key goes from the stack straight to OpenHands): "
+        "{name, kmsKeyArn, recoveryWindowInDays (7-30), replicaRegions, readerRoleArns, createReaderRole "
+        "(true | {ec2: true} | {irsa: {oidcProviderArn, namespace, serviceAccount}} | {principalArns}), "
+        "rotationManaged, tags}.",
+    ),
 }
 
 
@@ -111,6 +119,7 @@ class StackSettings:
     release: OpenHandsRelease
     debug: DebugToggles
     docker: DockerSettings
+    secret: SecretSettings | None = None  # None: no AWS; the key goes from the stack to OpenHands
     warnings: tuple[str, ...] = ()
 
 
@@ -238,6 +247,7 @@ def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True,
     llm = parse_llm_config(raw, problems)
     debug = _parse_debug(raw.get("debug"), problems)
     docker = _parse_docker(raw.get("docker"), problems)
+    secret = parse_secret_settings(raw.get("secret"), problems)
     problems.raise_if_any()
 
     warnings = []
@@ -250,7 +260,7 @@ def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True,
     if not ipaddress.ip_address(docker.listen_address).is_loopback:
         warnings.append(f"{config_key('docker', 'listenAddress')} is {docker.listen_address}: the OpenHands UI "
                         "has no login in this mode; anyone who reaches the port can run the agent")
-    return StackSettings(target=target, llm=llm, release=release, debug=debug, docker=docker,
+    return StackSettings(target=target, llm=llm, release=release, debug=debug, docker=docker, secret=secret,
                          warnings=tuple(warnings))
 
 

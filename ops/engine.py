@@ -8,7 +8,6 @@ uses those values runs as it would under `pulumi up`.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import runpy
 import sys
@@ -23,38 +22,9 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from components.testing import ProviderLikeMocks
+
 STACK_TYPE = "pulumi:pulumi:Stack"
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("/".join(parts).encode()).hexdigest()
-
-
-class ProviderLikeMocks(pulumi_mocks.Mocks):
-    """Answers as pulumi-docker (and the engine) would: deterministic, realistic values."""
-
-    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
-        state = dict(args.inputs)
-        seed = _digest(args.typ, args.name)
-        if args.typ.startswith("pulumi:providers:"):
-            return f"{seed[:8]}-{seed[8:12]}-{seed[12:16]}-{seed[16:20]}-{seed[20:32]}", state
-        if args.typ == "docker:index/remoteImage:RemoteImage":
-            image_id = f"sha256:{seed}"
-            repository = args.inputs["name"].split("@")[0].rsplit(":", 1)[0]
-            state.update(imageId=image_id, repoDigest=f"{repository}@sha256:{_digest(seed)}")
-            return image_id, state
-        if args.typ == "docker:index/volume:Volume":
-            name = args.inputs.get("name", args.name)
-            state.update(driver="local", mountpoint=f"/var/lib/docker/volumes/{name}/_data")
-            return name, state
-        if args.typ == "docker:index/container:Container":
-            state.update(hostname=seed[:12], exitCode=None, bridge="", networkDatas=[
-                {"networkName": "bridge", "ipAddress": "172.17.0.2", "gateway": "172.17.0.1"}])
-            return seed, state
-        return (seed[:16] if args.custom else None), state
-
-    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list | None]:
-        return {}, None
 
 
 def _whole_numbers(value: Any) -> Any:
@@ -101,7 +71,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 type=request.type,
                 name=request.name,
                 parent=request.parent or None,
-                inputs=json_format.MessageToDict(request.object),
+                inputs=_whole_numbers(json_format.MessageToDict(request.object)),
             ))
         return response
 

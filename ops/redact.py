@@ -14,8 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+from components.testing import SECRET_SIG, SIG_KEY  # noqa: F401 - re-exported for the tests
 REDACTED = "[secret]"
 
 

@@ -5,13 +5,14 @@ import json
 import pulumi
 import pytest
 
-from ops.engine import ProviderLikeMocks
+from components.testing import ProviderLikeMocks
 from ops.redact import SECRET_SIG, SIG_KEY
 from tests.helpers import SENTINEL_KEY, settings
 
 
 class RecordingMocks(ProviderLikeMocks):
     def __init__(self):
+        super().__init__()
         self.created = {}
 
     def new_resource(self, args):

@@ -1,0 +1,139 @@
+"""Mocks that answer as the providers would, for Pulumi's mock engine.
+
+Used by `python -m ops plan` and the tests, and importable by anyone unit-testing a program
+that uses these components: `pulumi.runtime.set_mocks(ProviderLikeMocks(), preview=False)`.
+
+Answers are deterministic and shaped like the real ones: Docker image ids and digests; AWS
+ARNs in the configured region (`aws:region`, else us-east-1) and account 123456789012, KMS key
+UUIDs, auto-named IAM resources. Secrets Manager is emulated far enough that
+`getSecretVersion` returns what a `SecretVersion` in the same program stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+
+ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "us-east-1"
+# How a secret value travels in resource inputs: {SIG_KEY: SECRET_SIG, "value": ...}.
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG:
+        return value.get("value")
+    return value
+
+
+def _uuid(seed: str) -> str:
+    return f"{seed[:8]}-{seed[8:12]}-{seed[12:16]}-{seed[16:20]}-{seed[20:32]}"
+
+
+class ProviderLikeMocks(pulumi_mocks.Mocks):
+    """Answers as pulumi-docker, pulumi-aws and the engine would: deterministic, realistic values."""
+
+    def __init__(self) -> None:
+        self.secret_versions: dict[str, dict[str, Any]] = {}  # secret ARN -> the AWSCURRENT version
+
+    @staticmethod
+    def region(inputs: dict[str, Any] | None = None) -> str:
+        return (inputs or {}).get("region") or pulumi.Config("aws").get("region") or DEFAULT_REGION
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
+        state = dict(args.inputs)
+        seed = _digest(args.typ, args.name)
+        if args.typ.startswith("pulumi:providers:"):
+            return _uuid(seed), state
+        if args.typ.startswith("docker:"):
+            return self._docker(args, state, seed)
+        if args.typ.startswith("aws:"):
+            return self._aws(args, state, seed)
+        return (seed[:16] if args.custom else None), state
+
+    def _docker(self, args: pulumi_mocks.MockResourceArgs, state: dict, seed: str) -> tuple[str, dict]:
+        if args.typ == "docker:index/remoteImage:RemoteImage":
+            image_id = f"sha256:{seed}"
+            repository = args.inputs["name"].split("@")[0].rsplit(":", 1)[0]
+            state.update(imageId=image_id, repoDigest=f"{repository}@sha256:{_digest(seed)}")
+            return image_id, state
+        if args.typ == "docker:index/volume:Volume":
+            name = args.inputs.get("name", args.name)
+            state.update(driver="local", mountpoint=f"/var/lib/docker/volumes/{name}/_data")
+            return name, state
+        if args.typ == "docker:index/container:Container":
+            state.update(hostname=seed[:12], exitCode=None, bridge="", networkDatas=[
+                {"networkName": "bridge", "ipAddress": "172.17.0.2", "gateway": "172.17.0.1"}])
+            return seed, state
+        return seed[:16], state
+
+    def _aws(self, args: pulumi_mocks.MockResourceArgs, state: dict, seed: str) -> tuple[str, dict]:
+        region, inputs = self.region(args.inputs), args.inputs
+        # pulumi-aws auto-names resources without a `name`: the logical name and a random suffix.
+        auto_name = inputs.get("name") or f"{args.name}-{seed[:7]}"
+        if args.typ == "aws:kms/key:Key":
+            key_id = _uuid(seed)
+            state.update(keyId=key_id, arn=f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{key_id}",
+                         region=region)
+            return key_id, state
+        if args.typ == "aws:kms/alias:Alias":
+            state.update(arn=f"arn:aws:kms:{region}:{ACCOUNT_ID}:{inputs['name']}",
+                         targetKeyArn=f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{inputs.get('targetKeyId', '')}")
+            return inputs["name"], state
+        if args.typ == "aws:secretsmanager/secret:Secret":
+            arn = f"arn:aws:secretsmanager:{region}:{ACCOUNT_ID}:secret:{auto_name}-{seed[:6]}"
+            state.update(arn=arn, name=auto_name, region=region)
+            return arn, state
+        if args.typ == "aws:secretsmanager/secretVersion:SecretVersion":
+            version_id = _uuid(seed)
+            secret_arn = inputs["secretId"]
+            self.secret_versions[secret_arn] = {
+                "arn": secret_arn, "secretArn": secret_arn, "secretId": secret_arn, "versionId": version_id,
+                "secretString": _plain(inputs.get("secretString", "")), "versionStages": ["AWSCURRENT"],
+                "id": f"{secret_arn}|{version_id}", "region": region,
+            }
+            state.update(arn=secret_arn, versionId=version_id, versionStages=["AWSCURRENT"])
+            return f"{secret_arn}|{version_id}", state
+        if args.typ == "aws:secretsmanager/secretPolicy:SecretPolicy":
+            return inputs["secretArn"], state
+        if args.typ == "aws:iam/role:Role":
+            state.update(name=auto_name, arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{auto_name}",
+                         uniqueId="AROA" + seed[:17].upper())
+            return auto_name, state
+        if args.typ == "aws:iam/policy:Policy":
+            arn = f"arn:aws:iam::{ACCOUNT_ID}:policy/{auto_name}"
+            state.update(name=auto_name, arn=arn, policyId="ANPA" + seed[:17].upper())
+            return arn, state
+        if args.typ == "aws:iam/instanceProfile:InstanceProfile":
+            state.update(name=auto_name, arn=f"arn:aws:iam::{ACCOUNT_ID}:instance-profile/{auto_name}")
+            return auto_name, state
+        if args.typ == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+            return f"{inputs.get('role')}-{seed[:20]}", state
+        return seed[:16], state
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list]:
+        token, inputs = args.token, args.args
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/deployer",
+                    "userId": "AIDA" + "0" * 17, "id": ACCOUNT_ID}, []
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
+                    "reverseDnsPrefix": "com.amazonaws"}, []
+        if token == "aws:index/getRegion:getRegion":
+            region = self.region(inputs)
+            return {"region": region, "name": region, "id": region,
+                    "endpoint": f"ec2.{region}.amazonaws.com", "description": region}, []
+        if token == "aws:secretsmanager/getSecretVersion:getSecretVersion":
+            version = self.secret_versions.get(inputs.get("secretId"))
+            if version is None:
+                raise Exception(f"ResourceNotFoundException: Secrets Manager can't find the secret {inputs.get('secretId')}")
+            return dict(version), []
+        return {}, []
