@@ -5,49 +5,16 @@ import json
 import pulumi
 import pytest
 
-from components.testing import ProviderLikeMocks
-from ops.redact import SECRET_SIG, SIG_KEY
 from tests.helpers import SENTINEL_KEY, settings
+from tests.mock_engine import MOCKS, OPTIONS, unwrap
 
-
-class RecordingMocks(ProviderLikeMocks):
-    def __init__(self):
-        super().__init__()
-        self.created = {}
-
-    def new_resource(self, args):
-        self.created[args.name] = args
-        return super().new_resource(args)
-
-
-MOCKS = RecordingMocks()
-pulumi.runtime.set_mocks(MOCKS, project="openhands-zai", stack="test", preview=False)
-
-# Resource options are invisible to mocks; a stack transformation sees them.
-OPTIONS = {}
-
-
-def _record_options(args):
-    OPTIONS[args.name] = args.opts
-    return None
-
-
-pulumi.runtime.register_stack_transformation(_record_options)
-
-from components.container import OpenHandsContainer, OpenHandsContainerArgs  # noqa: E402
+from components.container import OpenHandsContainer, OpenHandsContainerArgs
 
 
 def build(name="oh", **raw):
     stack = settings(**raw)
     return stack, OpenHandsContainer(name, OpenHandsContainerArgs(
         llm=stack.llm, release=stack.release, docker=stack.docker, api_key=SENTINEL_KEY, debug=stack.debug))
-
-
-def unwrap(value):
-    """(plain value, whether the engine got it marked secret)."""
-    if isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG:
-        return value["value"], True
-    return value, False
 
 
 def env_of(container_args):

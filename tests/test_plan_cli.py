@@ -143,6 +143,11 @@ BAD_INPUTS = [
     ({"openhands-zai:docker": {"port": 0}}, "openhands-zai:docker.port"),
     ({"openhands-zai:target": "ecs"}, "openhands-zai:target"),
     ({"zaiEndpiont": "general"}, "openhands-zai:zaiEndpiont"),
+    ({"openhands-zai:secret": {"recoveryWindowInDays": 45}}, "openhands-zai:secret.recoveryWindowInDays"),
+    ({"openhands-zai:secret": {"kmsKeyArn": "arn:aws:kms:eu-west-1:1234:key/x"}}, "openhands-zai:secret.kmsKeyArn"),
+    ({"openhands-zai:secret": {"replicaRegions": ["europe-1"]}}, "openhands-zai:secret.replicaRegions[0]"),
+    ({"openhands-zai:secret": {"readerRoleArns": ["arn:aws:iam::123:role/x"]}}, "openhands-zai:secret.readerRoleArns[0]"),
+    ({"openhands-zai:secret": {"createReaderRole": {"lambda": True}}}, "openhands-zai:secret.createReaderRole.lambda"),
 ]
 
 
@@ -205,3 +210,47 @@ def test_an_unexpected_failure_exits_1_in_one_line_without_the_key(tmp_path):
     assert result.stderr.startswith("error: plan failed unexpectedly: RuntimeError: upstream said: bad key [secret]")
     assert SENTINEL_KEY not in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+SECRET_STACK = {
+    "aws:region": "eu-west-1",
+    "openhands-zai:secret": {"readerRoleArns": ["arn:aws:iam::210987654321:role/openhands-host"],
+                             "createReaderRole": {"ec2": True}, "rotationManaged": True},
+}
+
+
+def test_secret_stack_plans_key_secret_version_and_policies_under_the_component(tmp_path):
+    stack = write_stack(tmp_path, SECRET_STACK)
+    result = run_ops("plan", "--stack", "case", "--config-file", str(stack), "--format", "json",
+                     env_extra={"ZAI_API_KEY": SENTINEL_KEY})
+    assert result.returncode == 0, result.stderr
+    assert SENTINEL_KEY not in result.stdout + result.stderr
+    plan = json.loads(result.stdout)
+    (component,) = [r for r in plan["resources"] if r["type"] == "openhands-zai:secret:ZaiApiKeySecret"]
+    children = {r["type"]: r for r in plan["resources"] if r["parent"] == component["urn"]}
+    expected = {"aws:kms/key:Key", "aws:kms/alias:Alias", "aws:secretsmanager/secret:Secret",
+                "aws:secretsmanager/secretVersion:SecretVersion", "aws:secretsmanager/secretPolicy:SecretPolicy",
+                "aws:iam/policy:Policy", "aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                "aws:iam/instanceProfile:InstanceProfile"}
+    assert set(children) == expected
+    # Nothing AWS sits outside the component.
+    assert all(r["parent"] == component["urn"] for r in plan["resources"] if r["type"].startswith("aws:"))
+    key = children["aws:kms/key:Key"]["inputs"]
+    assert key["enableKeyRotation"] is True
+    secret = children["aws:secretsmanager/secret:Secret"]["inputs"]
+    assert secret["kmsKeyId"].startswith("arn:aws:kms:eu-west-1:") and secret["name"] == "openhands-zai/case/zai-api-key"
+    assert children["aws:secretsmanager/secretVersion:SecretVersion"]["inputs"]["secretString"] == "[secret]"
+    reader = json.loads(children["aws:iam/policy:Policy"]["inputs"]["policy"])
+    assert reader["Statement"][0]["Resource"].startswith("arn:aws:secretsmanager:eu-west-1:123456789012:secret:")
+    assert children["aws:secretsmanager/secretPolicy:SecretPolicy"]["inputs"]["blockPublicPolicy"] is True
+    outputs = plan["outputs"]
+    assert {"secretArn", "secretName", "kmsKeyArn", "readerPolicyArn", "readerRoleArn"} <= set(outputs)
+    # The container's key is the secret's AWSCURRENT, kept secret all the way.
+    (server,) = [r for r in plan["resources"] if r["type"] == "docker:index/container:Container"]
+    assert "LLM_API_KEY=[secret]" in server["inputs"]["envs"]
+
+
+def test_stack_without_secret_registers_nothing_in_aws(dev_plan):
+    plan = json.loads(dev_plan.stdout)
+    assert not [r for r in plan["resources"] if r["type"].startswith("aws:")]
+    assert "secretArn" not in plan["outputs"]

@@ -1,0 +1,64 @@
+"""One Pulumi mock engine for every component test module.
+
+`set_mocks` is process-wide: two test modules that each called it at import would silently
+replace each other's mocks, and the first module's tests would look at an empty recorder.
+"""
+
+import pulumi
+
+from components.testing import ProviderLikeMocks
+from ops.redact import SECRET_SIG, SIG_KEY
+
+
+class RecordingMocks(ProviderLikeMocks):
+    def __init__(self):
+        super().__init__()
+        self.created = {}
+        self.calls = []
+
+    def new_resource(self, args):
+        self.created[args.name] = args
+        return super().new_resource(args)
+
+    def call(self, args):
+        self.calls.append(args)
+        return super().call(args)
+
+
+MOCKS = RecordingMocks()
+pulumi.runtime.set_mocks(MOCKS, project="openhands-zai", stack="test", preview=False)
+
+# Resource options are invisible to mocks; a stack transformation sees them.
+OPTIONS = {}
+
+
+def _record_options(args):
+    OPTIONS[args.name] = args.opts
+    return None
+
+
+pulumi.runtime.register_stack_transformation(_record_options)
+
+
+def unwrap(value):
+    """(plain value, whether the engine got it marked secret)."""
+    if isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG:
+        return value["value"], True
+    return value, False
+
+
+def deploy(program):
+    """Run `program()` under the mock engine and return the resolved value of the Output it returns,
+    once every registration it started has settled (checks on children then see all of them).
+
+    `@pulumi.runtime.test` waits for the Output and for every outstanding RPC; the value is
+    fetched out so a missing result fails loudly instead of skipping the checks.
+    """
+    resolved = {}
+
+    @pulumi.runtime.test
+    def run():
+        return pulumi.Output.from_input(program()).apply(lambda value: resolved.setdefault("value", value))
+
+    run()
+    return resolved["value"]
