@@ -21,6 +21,16 @@ def parser() -> argparse.ArgumentParser:
     plan.add_argument("--format", choices=("text", "json", "mermaid"), default="text")
     plan.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
 
+    endpoint_help = "coding-plan (default), general, china, or an https:// base URL"
+    rotate = commands.add_parser(
+        "rotate-key", help="put a new Z.AI key into Secrets Manager (read from stdin), verified before it is current")
+    rotate.add_argument("--secret-id", required=True, help="the secret's name or ARN (stack output secretArn)")
+    rotate.add_argument("--region", help="AWS region (default: the boto3 chain, e.g. AWS_REGION)")
+    rotate.add_argument("--endpoint", help=endpoint_help)
+    rotate.add_argument("--model", help="model for the test completion (default: the latest profile's)")
+    rotate.add_argument("--rollback", action="store_true", help="move AWSCURRENT back to AWSPREVIOUS instead")
+    rotate.add_argument("--timeout", type=float, default=20.0, help="seconds per Z.AI request (default 20)")
+
     schema = commands.add_parser("schema", help="check (or --write) Pulumi.yaml's config block")
     schema.add_argument("--write", action="store_true")
     schema.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
@@ -37,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     if args.command == "plan":
         from ops.plan import main as run
+    elif args.command == "rotate-key":
+        from ops.rotate import main as run
     else:
         from ops.schema import main as run
     return run(args)

@@ -1,0 +1,45 @@
+"""boto3 clients for the operator commands, and AWS failures as one line.
+
+Endpoint, region and credentials come from the standard boto3 chain (AWS_PROFILE,
+AWS_REGION, instance/IRSA credentials, AWS_ENDPOINT_URL for an emulator such as moto_server).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import botocore.exceptions
+
+
+class UsageError(Exception):
+    """A problem with what the operator passed: exit 2."""
+
+
+def client(service: str, region: str | None = None) -> Any:
+    session = boto3.session.Session(region_name=region)
+    if session.region_name is None:
+        raise UsageError("--region: no AWS region set; pass --region or set AWS_REGION (or a profile's region)")
+    return session.client(service)
+
+
+def describe(error: BaseException) -> str:
+    """One line for an AWS error (never a traceback; AWS messages carry no secret values)."""
+    if isinstance(error, botocore.exceptions.ClientError):
+        info = error.response.get("Error", {})
+        operation = getattr(error, "operation_name", "call")
+        return f"{operation}: {info.get('Code', 'error')}: {info.get('Message', '')}".rstrip(": ")
+    if isinstance(error, botocore.exceptions.NoCredentialsError):
+        return "no AWS credentials found (set AWS_PROFILE, or run where a role is available)"
+    if isinstance(error, botocore.exceptions.EndpointConnectionError):
+        return f"cannot reach AWS: {error}"
+    return f"{type(error).__name__}: {error}"
+
+
+AWS_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
+
+
+def error_code(error: BaseException) -> str | None:
+    if isinstance(error, botocore.exceptions.ClientError):
+        return error.response.get("Error", {}).get("Code")
+    return None

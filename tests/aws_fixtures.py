@@ -1,0 +1,64 @@
+"""AWS emulation for the operator commands' tests: moto in-process, or moto_server on loopback."""
+
+from __future__ import annotations
+
+import socket
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.server import ThreadedMotoServer
+
+REGION = "eu-west-1"
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                    "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION}
+
+
+@pytest.fixture
+def aws_env(monkeypatch):
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def moto(aws_env):
+    with mock_aws():
+        yield
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto_server():
+    """moto_server on loopback: what `AWS_ENDPOINT_URL=http://127.0.0.1:PORT` points the CLI at."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def server_client(endpoint: str, service: str = "secretsmanager"):
+    return boto3.client(service, region_name=REGION, endpoint_url=endpoint, aws_access_key_id="testing",
+                        aws_secret_access_key="testing")
+
+
+def create_secret(sm, name: str, key: str) -> str:
+    return sm.create_secret(Name=name, SecretString=key)["ARN"]
+
+
+def value_at(sm, arn: str, stage: str) -> str | None:
+    try:
+        return sm.get_secret_value(SecretId=arn, VersionStage=stage)["SecretString"]
+    except sm.exceptions.ResourceNotFoundException:
+        return None
+
+
+def labels(sm, arn: str) -> dict[str, list[str]]:
+    return sm.describe_secret(SecretId=arn).get("VersionIdsToStages", {})
