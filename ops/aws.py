@@ -18,7 +18,7 @@ class UsageError(Exception):
 
 def client(service: str, region: str | None = None) -> Any:
     session = boto3.session.Session(region_name=region)
-    if session.region_name is None:
+    if not session.region_name:
         raise UsageError("--region: no AWS region set; pass --region or set AWS_REGION (or a profile's region)")
     return session.client(service)
 
