@@ -300,6 +300,25 @@ class RawStackConfig:
                                     api_key_plaintext=self.api_key_plaintext, secret_keys=self.secret_keys)
 
 
+def settings_from_config(config: dict[str, str], secret_keys: list[str] | tuple[str, ...]) -> StackSettings:
+    """Parse full-key config strings as the engine passes them (e.g. from `ops.stack_files`)."""
+    prefix = PROJECT + ":"
+    raw: dict[str, Any] = {}
+    for full_key, value in config.items():
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key[len(prefix):]
+        spec = CONFIG_SCHEMA.get(key)
+        if spec is None:
+            raw[key] = None
+        elif not spec.secret:
+            raw[key] = _decode(spec, value)
+    api_key = f"{prefix}zaiApiKey"
+    return parse_stack_settings(
+        raw, api_key_set=api_key in config, api_key_plaintext=api_key in config and api_key not in secret_keys,
+        secret_keys=tuple(key[len(prefix):] for key in secret_keys if key.startswith(prefix)))
+
+
 def read_stack_config(config: Any) -> RawStackConfig:
     """Read `openhands-zai:*` from a `pulumi.Config`.
 

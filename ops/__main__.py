@@ -31,6 +31,18 @@ def parser() -> argparse.ArgumentParser:
     rotate.add_argument("--rollback", action="store_true", help="move AWSCURRENT back to AWSPREVIOUS instead")
     rotate.add_argument("--timeout", type=float, default=20.0, help="seconds per Z.AI request (default 20)")
 
+    doctor = commands.add_parser("doctor", help="diagnose the model calls: settings, secret, DNS, TLS, key, plan, "
+                                                "model, chat, tools, thinking")
+    source = doctor.add_mutually_exclusive_group()
+    source.add_argument("--stack", help="read endpoint, model and secret from Pulumi.<stack>.yaml")
+    source.add_argument("--secret-id", help="the secret's name or ARN (else env ZAI_API_KEY is tested)")
+    doctor.add_argument("--region", help="AWS region of the secret (default: the stack's aws:region or boto3's)")
+    doctor.add_argument("--endpoint", help=endpoint_help + " (overrides the stack's)")
+    doctor.add_argument("--model", help="model to test (overrides the stack's default profile)")
+    doctor.add_argument("--timeout", type=float, default=20.0, help="seconds per request (default 20)")
+    doctor.add_argument("--format", choices=("text", "json"), default="text")
+    doctor.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
+
     schema = commands.add_parser("schema", help="check (or --write) Pulumi.yaml's config block")
     schema.add_argument("--write", action="store_true")
     schema.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
@@ -49,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         from ops.plan import main as run
     elif args.command == "rotate-key":
         from ops.rotate import main as run
+    elif args.command == "doctor":
+        from ops.doctor import main as run
     else:
         from ops.schema import main as run
     return run(args)

@@ -5,7 +5,7 @@ answers like Z.AI does for the cases the commands must explain:
 - a valid key: models, chat completions (tool calls when tools are sent, reasoning when
   thinking is enabled);
 - a revoked or unknown key: HTTP 401;
-- a Coding Plan key on the general base: HTTP 429 with business error 1113;
+- a Coding Plan key on the general base: completions answer HTTP 429 with business error 1113;
 - an unknown model: HTTP 400 with business error 1211;
 - `delay` seconds before every answer (slow responses, timeouts); `fail_status` to answer
   every request with that HTTP status (an outage).
@@ -34,6 +34,7 @@ class FakeZai:
         self.models = list(models)
         self.delay = delay
         self.fail_status: int | None = None
+        self.calls_tools = True  # False: a model that answers in prose instead of calling tools
         self.requests: list[tuple[str, str]] = []
         self.lock = threading.Lock()
         handler = self._handler()
@@ -73,17 +74,18 @@ class FakeZai:
         route = path[len(base):]
         if key not in self.valid_keys and key not in self.coding_plan_keys:
             return 401, {"error": {"code": "1002", "message": "Authorization Token非法，请确认Authorization Token正确传递。"}}
-        if base == GENERAL_BASE and key in self.coding_plan_keys and key not in self.valid_keys:
-            return 429, {"error": {"code": "1113", "message": "余额不足或无可用资源包,请充值。"}}
         if method == "GET" and route == "/models":
             return 200, {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "z-ai"} for m in self.models]}
         if method == "POST" and route == "/chat/completions":
+            # Billing is checked on completions: a Coding Plan key lists models anywhere.
+            if base == GENERAL_BASE and key in self.coding_plan_keys and key not in self.valid_keys:
+                return 429, {"error": {"code": "1113", "message": "余额不足或无可用资源包,请充值。"}}
             model = body.get("model")
             if model not in self.models:
                 return 400, {"error": {"code": "1211", "message": "模型不存在，请检查模型代码。"}}
             message = {"role": "assistant", "content": "OK"}
             finish = "stop"
-            if body.get("tools"):
+            if body.get("tools") and self.calls_tools:
                 tool = body["tools"][0]["function"]["name"]
                 message = {"role": "assistant", "content": "", "tool_calls": [
                     {"id": "call_1", "type": "function", "function": {"name": tool, "arguments": "{}"}}]}
