@@ -43,6 +43,17 @@ def parser() -> argparse.ArgumentParser:
     doctor.add_argument("--format", choices=("text", "json"), default="text")
     doctor.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
 
+    audit = commands.add_parser("audit", help="who read the key (CloudTrail GetSecretValue), flagging non-readers")
+    audit.add_argument("--secret-id", required=True, help="the secret's name or ARN")
+    audit.add_argument("--since", default="7d", help="how far back: 7d, 12h, 30m (default 7d; 90d at most "
+                                                    "without --trail-bucket)")
+    audit.add_argument("--region", help="AWS region of the secret")
+    audit.add_argument("--trail-bucket", help="read a trail's log files from s3://bucket/prefix instead of "
+                                              "LookupEvents")
+    audit.add_argument("--expect", action="append", metavar="PRINCIPAL_ARN",
+                       help="a principal allowed to read besides the resource policy's readers (repeatable)")
+    audit.add_argument("--format", choices=("text", "json"), default="text")
+
     schema = commands.add_parser("schema", help="check (or --write) Pulumi.yaml's config block")
     schema.add_argument("--write", action="store_true")
     schema.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
@@ -63,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         from ops.rotate import main as run
     elif args.command == "doctor":
         from ops.doctor import main as run
+    elif args.command == "audit":
+        from ops.audit import main as run
     else:
         from ops.schema import main as run
     return run(args)
