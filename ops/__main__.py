@@ -25,7 +25,7 @@ def parser() -> argparse.ArgumentParser:
     rotate = commands.add_parser(
         "rotate-key", help="put a new Z.AI key into Secrets Manager (read from stdin), verified before it is current")
     rotate.add_argument("--secret-id", required=True, help="the secret's name or ARN (stack output secretArn)")
-    rotate.add_argument("--region", help="AWS region (default: the boto3 chain, e.g. AWS_REGION)")
+    rotate.add_argument("--region", help="AWS region (default: the boto3 chain, e.g. AWS_DEFAULT_REGION)")
     rotate.add_argument("--endpoint", help=endpoint_help)
     rotate.add_argument("--model", help="model for the test completion (default: the latest profile's)")
     rotate.add_argument("--rollback", action="store_true", help="move AWSCURRENT back to AWSPREVIOUS instead")

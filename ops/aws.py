@@ -1,7 +1,7 @@
 """boto3 clients for the operator commands, and AWS failures as one line.
 
-Endpoint, region and credentials come from the standard boto3 chain (AWS_PROFILE,
-AWS_REGION, instance/IRSA credentials, AWS_ENDPOINT_URL for an emulator such as moto_server).
+Endpoint, region and credentials come from the standard boto3 chain (AWS_PROFILE, AWS_DEFAULT_REGION,
+instance/IRSA credentials, AWS_ENDPOINT_URL for an emulator such as moto_server).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ class UsageError(Exception):
 def client(service: str, region: str | None = None) -> Any:
     session = boto3.session.Session(region_name=region)
     if not session.region_name:
-        raise UsageError("--region: no AWS region set; pass --region or set AWS_REGION (or a profile's region)")
+        raise UsageError("--region: no AWS region set; pass --region or set AWS_DEFAULT_REGION (or a profile's region)")
     return session.client(service)
 
 
@@ -28,7 +28,10 @@ def describe(error: BaseException) -> str:
     if isinstance(error, botocore.exceptions.ClientError):
         info = error.response.get("Error", {})
         operation = getattr(error, "operation_name", "call")
-        return f"{operation}: {info.get('Code', 'error')}: {info.get('Message', '')}".rstrip(": ")
+        message = " ".join(str(info.get("Message", "")).split())  # one line, even for an HTML error page
+        if message.lstrip().startswith("<"):
+            message = "the endpoint answered with an error page instead of an AWS response"
+        return f"{operation}: {info.get('Code', 'error')}: {message[:300]}".rstrip(": ")
     if isinstance(error, botocore.exceptions.NoCredentialsError):
         return "no AWS credentials found (set AWS_PROFILE, or run where a role is available)"
     if isinstance(error, botocore.exceptions.EndpointConnectionError):
