@@ -105,8 +105,15 @@ def read_key(target: Target, checks: list[Check]) -> str | None:
                 hint = "; the caller may not kms:Decrypt with the secret's key through Secrets Manager"
             checks.append(Check("secret readable", "fail", describe(error) + hint))
             return None
-        checks.append(Check("secret readable", "pass",
-                            f"{answer['ARN']}: AWSCURRENT is version {answer['VersionId'][:8]}", latency))
+        detail = f"{answer['ARN']}: AWSCURRENT is version {answer['VersionId'][:8]}"
+        try:
+            versions = sm.describe_secret(SecretId=answer["ARN"]).get("VersionIdsToStages", {})
+            pending = [v for v, labels in versions.items() if "AWSPENDING" in labels and "AWSCURRENT" not in labels]
+            if pending:  # a rotation that stopped half-way: harmless, but worth knowing on call
+                detail += f"; AWSPENDING is on {pending[0][:8]} (an unfinished rotation: re-run or ignore)"
+        except AWS_ERRORS:
+            pass  # DescribeSecret is in the reader policy, but the check is about reading the value
+        checks.append(Check("secret readable", "pass", detail, latency))
         return answer["SecretString"]
     key = os.environ.get("ZAI_API_KEY")
     if key:

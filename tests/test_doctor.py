@@ -152,3 +152,14 @@ def test_usage_errors_exit_2(moto_server, tmp_path):
     assert result.returncode == 2 and result.stderr.startswith("error: --endpoint:")
     result = ops("doctor", "--stack", "dev", "--secret-id", "x", endpoint=moto_server)
     assert result.returncode == 2 and "not allowed with argument" in result.stderr
+
+
+def test_an_unfinished_rotation_is_mentioned(moto_server, fake):
+    sm = server_client(moto_server)
+    arn = create_secret(sm, f"openhands-zai/doctor/{uuid.uuid4().hex[:8]}", GOOD)
+    sm.put_secret_value(SecretId=arn, SecretString=REVOKED, VersionStages=["AWSPENDING"])
+    result = ops("doctor", "--secret-id", arn, "--endpoint", fake.url(), "--format", "json", endpoint=moto_server)
+    assert result.returncode == 0, result.stdout
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    assert "an unfinished rotation" in checks["secret readable"]["detail"]
+    assert REVOKED not in result.stdout
