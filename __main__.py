@@ -27,6 +27,41 @@ if settings.secret is not None:
     pulumi.export("readerRoleArn", zai_key.reader_role_arn)
     pulumi.export("instanceProfileName", zai_key.instance_profile_name)
 
+if settings.peering is not None:
+    import pulumi_aws as aws
+
+    from components.network.peering import VpcPeering, VpcPeeringArgs
+
+    peering = settings.peering
+    peer_provider = None
+    if peering.needs_peer_provider:
+        # The accepter side, decided here at the boundary: its account (through the role) and region.
+        peer_provider = aws.Provider(
+            "peer",
+            region=peering.peer_region or aws.config.region,
+            profile=aws.config.profile,
+            assume_roles=[aws.ProviderAssumeRoleArgs(role_arn=peering.peer_role_arn,
+                                                     session_name=f"openhands-zai-{stack}-peering")]
+            if peering.peer_role_arn else None,
+        )
+    vpc_peering = VpcPeering("peering", VpcPeeringArgs(settings=peering, peer_provider=peer_provider,
+                                                       tags={"environment": stack}))
+    pulumi.export("peeringConnectionId", vpc_peering.connection_id)
+    pulumi.export("peeringRoutes", vpc_peering.routes)
+    pulumi.export("peerRegion", peering.peer_region)
+    pulumi.export("peerRoleArn", peering.peer_role_arn)
+
+if settings.egress is not None:
+    from components.network.egress import EgressAllowList, EgressAllowListArgs
+
+    egress = EgressAllowList("egress", EgressAllowListArgs(settings=settings.egress, environment=stack))
+    pulumi.export("securityGroupId", egress.security_group_id)
+    pulumi.export("prefixListId", egress.prefix_list_id)
+    pulumi.export("allowCidrs", list(settings.egress.allow_cidrs))
+    pulumi.export("expectedEgress", egress.expected_egress)
+    pulumi.export("firewallArn", egress.firewall_arn)
+    pulumi.export("firewallPolicyArn", egress.firewall_policy_arn)
+
 docker_host = docker.Provider("docker-host", host=settings.docker.host)
 openhands = OpenHandsContainer(
     "openhands",

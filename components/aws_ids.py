@@ -35,3 +35,8 @@ def region_of_arn(arn: str) -> str:
 
 def account_of_arn(arn: str) -> str:
     return arn.split(":")[4]
+# EC2 resource ids: a prefix and 8 (older) or 17 hex digits.
+VPC_ID = re.compile(r"^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$", re.ASCII)
+ROUTE_TABLE_ID = re.compile(r"^rtb-(?:[0-9a-f]{8}|[0-9a-f]{17})$", re.ASCII)
+SUBNET_ID = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$", re.ASCII)
+AVAILABILITY_ZONE = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}[a-z]$", re.ASCII)

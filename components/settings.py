@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ from components.llm.config import LlmConfig, parse_llm_config
 from components.llm.profiles import BUILTIN_PROFILES, DEFAULT_PROFILE, PROFILE_KEYS, LlmProfile
 from components.llm.render import DebugToggles
 from components.release import DEFAULT_VERSION, RELEASES, OpenHandsRelease
+from components.network.settings import EgressSettings, PeeringSettings, parse_egress_settings, parse_peering_settings
 from components.secret_settings import SecretSettings, parse_secret_settings
 
 TARGETS = ("docker", "kubernetes")
@@ -98,6 +100,17 @@ CONFIG_SCHEMA: dict[str, ConfigKeySpec] = {
         "(true | {ec2: true} | {irsa: {oidcProviderArn, namespace, serviceAccount}} | {principalArns}), "
         "rotationManaged, tags}.",
     ),
+    "peering": ConfigKeySpec(
+        "object",
+        "VPC peering (unset: none): {vpcId, vpcCidr, routeTableIds, peerVpcId, peerCidr, peerRouteTableIds, "
+        "peerOwnerId, peerRegion, peerRoleArn, allowRemoteDnsResolution}.",
+    ),
+    "egress": ConfigKeySpec(
+        "object",
+        "Egress allow-list (unset: none): {vpcId, allowCidrs, allowDomains (default: the endpoint's host), "
+        "ports ([443]), dnsResolverCidr, allowInsecureEgress, firewall: {enabled, subnetIds, internetRoutes, "
+        "returnRoutes, deleteProtection}}.",
+    ),
 }
 
 
@@ -120,6 +133,8 @@ class StackSettings:
     debug: DebugToggles
     docker: DockerSettings
     secret: SecretSettings | None = None  # None: no AWS; the key goes from the stack to OpenHands
+    peering: PeeringSettings | None = None
+    egress: EgressSettings | None = None
     warnings: tuple[str, ...] = ()
 
 
@@ -248,6 +263,10 @@ def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True,
     debug = _parse_debug(raw.get("debug"), problems)
     docker = _parse_docker(raw.get("docker"), problems)
     secret = parse_secret_settings(raw.get("secret"), problems)
+    peering = parse_peering_settings(raw.get("peering"), problems)
+    egress = parse_egress_settings(raw.get("egress"), problems,
+                                   endpoint_host=urlsplit(llm.base_url).hostname if llm else None,
+                                   peer_cidr=peering.peer_cidr if peering else None)
     problems.raise_if_any()
 
     warnings = []
@@ -260,8 +279,10 @@ def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True,
     if not ipaddress.ip_address(docker.listen_address).is_loopback:
         warnings.append(f"{config_key('docker', 'listenAddress')} is {docker.listen_address}: the OpenHands UI "
                         "has no login in this mode; anyone who reaches the port can run the agent")
+    if egress is not None:
+        warnings.extend(egress.warnings)
     return StackSettings(target=target, llm=llm, release=release, debug=debug, docker=docker, secret=secret,
-                         warnings=tuple(warnings))
+                         peering=peering, egress=egress, warnings=tuple(warnings))
 
 
 def _decode(spec: ConfigKeySpec, value: str) -> Any:

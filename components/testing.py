@@ -6,7 +6,9 @@ that uses these components: `pulumi.runtime.set_mocks(ProviderLikeMocks(), previ
 Answers are deterministic and shaped like the real ones: Docker image ids and digests; AWS
 ARNs in the configured region (`aws:region`, else us-east-1) and account 123456789012, KMS key
 UUIDs, auto-named IAM resources. Secrets Manager is emulated far enough that
-`getSecretVersion` returns what a `SecretVersion` in the same program stored.
+`getSecretVersion` returns what a `SecretVersion` in the same program stored. EC2 ids have
+their real prefixes (pcx-, sg-, sgr-, pl-, r-); a Network Firewall gets one endpoint per subnet
+mapping, in zones a, b, c... of the region in mapping order.
 """
 
 from __future__ import annotations
@@ -117,6 +119,51 @@ class ProviderLikeMocks(pulumi_mocks.Mocks):
             return auto_name, state
         if args.typ == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
             return f"{inputs.get('role')}-{seed[:20]}", state
+        return self._aws_network(args, state, seed, region)
+
+    def _aws_network(self, args: pulumi_mocks.MockResourceArgs, state: dict, seed: str,
+                     region: str) -> tuple[str, dict]:
+        inputs = args.inputs
+        if args.typ == "aws:ec2/vpcPeeringConnection:VpcPeeringConnection":
+            pcx = f"pcx-{seed[:17]}"
+            state.update(acceptStatus="active" if inputs.get("autoAccept") else "pending-acceptance",
+                         peerOwnerId=inputs.get("peerOwnerId") or ACCOUNT_ID, peerRegion=inputs.get("peerRegion") or region)
+            return pcx, state
+        if args.typ == "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter":
+            state.update(acceptStatus="active")
+            return inputs["vpcPeeringConnectionId"], state
+        if args.typ == "aws:ec2/peeringConnectionOptions:PeeringConnectionOptions":
+            return inputs["vpcPeeringConnectionId"], state
+        if args.typ == "aws:ec2/route:Route":
+            # The Terraform provider's route id: r-<route table id><hash of the destination>.
+            return f"r-{inputs['routeTableId']}{int(_digest(inputs['destinationCidrBlock'])[:8], 16)}", state
+        if args.typ == "aws:ec2/securityGroup:SecurityGroup":
+            group = f"sg-{seed[:17]}"
+            state.update(arn=f"arn:aws:ec2:{region}:{ACCOUNT_ID}:security-group/{group}", ownerId=ACCOUNT_ID,
+                         name=inputs.get("name") or f"{args.name}-{seed[:7]}", ingress=[], egress=[])
+            return group, state
+        if args.typ == "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":
+            rule = f"sgr-{seed[:17]}"
+            state.update(arn=f"arn:aws:ec2:{region}:{ACCOUNT_ID}:security-group-rule/{rule}", securityGroupRuleId=rule)
+            return rule, state
+        if args.typ == "aws:ec2/managedPrefixList:ManagedPrefixList":
+            prefix_list = f"pl-{seed[:17]}"
+            state.update(arn=f"arn:aws:ec2:{region}:{ACCOUNT_ID}:prefix-list/{prefix_list}", ownerId=ACCOUNT_ID,
+                         version=1, name=inputs.get("name") or f"{args.name}-{seed[:7]}")
+            return prefix_list, state
+        if args.typ.startswith("aws:networkfirewall/"):
+            kind = {"ruleGroup": "stateful-rulegroup", "firewallPolicy": "firewall-policy",
+                    "firewall": "firewall"}[args.typ.split("/")[1].split(":")[0]]
+            arn = f"arn:aws:network-firewall:{region}:{ACCOUNT_ID}:{kind}/{inputs.get('name', args.name)}"
+            state.update(arn=arn, updateToken=_uuid(seed))
+            if kind == "firewall":
+                # One endpoint per subnet mapping, in zones a, b, c... of the region, in order.
+                state.update(firewallStatuses=[{"syncStates": [
+                    {"availabilityZone": f"{region}{chr(ord('a') + index)}",
+                     "attachments": [{"endpointId": f"vpce-{_digest(seed, str(index))[:17]}",
+                                      "subnetId": mapping.get("subnetId"), "status": "READY"}]}
+                    for index, mapping in enumerate(inputs.get("subnetMappings") or [])]}])
+            return arn, state
         return seed[:16], state
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list]:

@@ -45,6 +45,7 @@ class RecordedResource:
     name: str
     parent: str | None
     inputs: dict[str, Any]  # protobuf-JSON form: secrets still wrapped in their signature map
+    provider: str | None = None  # URN of the explicit provider (e.g. the peer account's), if any
 
 
 @dataclass
@@ -72,6 +73,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 name=request.name,
                 parent=request.parent or None,
                 inputs=_whole_numbers(json_format.MessageToDict(request.object)),
+                # A provider reference is "<urn>::<id>"; the URN names it.
+                provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
             ))
         return response
 

@@ -13,7 +13,8 @@ def plan_document(plan: Any) -> dict[str, Any]:
         "stack": plan.stack,
         "project": plan.project,
         "resources": [
-            {"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs}
+            {"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "provider": r.provider,
+             "inputs": r.inputs}
             for r in plan.resources
         ],
         "outputs": plan.outputs,
@@ -47,7 +48,8 @@ def as_text(plan: Any) -> str:
 
     def walk(resource: Any, depth: int) -> None:
         pad = "    " * depth
-        lines.append(f"{pad}+ {resource.type}  {resource.name}")
+        via = f"  (provider: {resource.provider.rsplit('::', 1)[-1]})" if resource.provider else ""
+        lines.append(f"{pad}+ {resource.type}  {resource.name}{via}")
         if resource.type.startswith("openhands-zai:") or not resource.inputs:
             pass
         else:
