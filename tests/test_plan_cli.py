@@ -126,6 +126,14 @@ def test_warnings_reach_the_plan(tmp_path):
     assert any("no login" in w for w in warnings)
 
 
+NET_PEERING = {
+    "vpcId": "vpc-0a1b2c3d4e5f60718", "vpcCidr": "10.20.0.0/16",
+    "routeTableIds": ["rtb-0a1b2c3d4e5f60701", "rtb-0a1b2c3d4e5f60702"],
+    "peerVpcId": "vpc-0f1e2d3c4b5a69788", "peerCidr": "10.90.0.0/16", "peerRouteTableIds": ["rtb-0f1e2d3c4b5a69701"],
+    "peerOwnerId": "210987654321", "peerRegion": "eu-central-1",
+    "peerRoleArn": "arn:aws:iam::210987654321:role/openhands-zai-peering",
+}
+
 BAD_INPUTS = [
     ({"openhands-zai:profiles": {"coding": {"temperature": 1.5}}}, "openhands-zai:profiles.coding.temperature"),
     ({"openhands-zai:profiles": {"coding": {"topP": 0}}}, "openhands-zai:profiles.coding.topP"),
@@ -148,6 +156,14 @@ BAD_INPUTS = [
     ({"openhands-zai:secret": {"replicaRegions": ["europe-1"]}}, "openhands-zai:secret.replicaRegions[0]"),
     ({"openhands-zai:secret": {"readerRoleArns": ["arn:aws:iam::123:role/x"]}}, "openhands-zai:secret.readerRoleArns[0]"),
     ({"openhands-zai:secret": {"createReaderRole": {"lambda": True}}}, "openhands-zai:secret.createReaderRole.lambda"),
+    ({"openhands-zai:peering": {**NET_PEERING, "peerCidr": "10.20.64.0/18"}}, "openhands-zai:peering.peerCidr"),
+    ({"openhands-zai:peering": {**NET_PEERING, "peerVpcId": "vpc-12"}}, "openhands-zai:peering.peerVpcId"),
+    ({"openhands-zai:peering": {**NET_PEERING, "peerOwnerId": "2109876543210"}}, "openhands-zai:peering.peerOwnerId"),
+    ({"openhands-zai:peering": {**NET_PEERING, "routeTableIds": ["rt-1"]}}, "openhands-zai:peering.routeTableIds[0]"),
+    ({"openhands-zai:egress": {"vpcId": "vpc-0a1b2c3d", "allowCidrs": ["0.0.0.0/0"]}},
+     "openhands-zai:egress.allowCidrs[0]"),
+    ({"openhands-zai:egress": {"vpcId": "vpc-0a1b2c3d", "allowCidrs": ["10.1.0.0/16"], "ports": [22]}},
+     "openhands-zai:egress.ports[0]"),
 ]
 
 
@@ -254,3 +270,59 @@ def test_stack_without_secret_registers_nothing_in_aws(dev_plan):
     plan = json.loads(dev_plan.stdout)
     assert not [r for r in plan["resources"] if r["type"].startswith("aws:")]
     assert "secretArn" not in plan["outputs"]
+
+
+NET_STACK = {
+    "aws:region": "eu-west-1",
+    "openhands-zai:peering": NET_PEERING,
+    "openhands-zai:egress": {
+        "vpcId": "vpc-0a1b2c3d4e5f60718", "dnsResolverCidr": "10.20.0.2/32",
+        "firewall": {"enabled": True, "subnetIds": ["subnet-0a1b2c3d4e5f60731", "subnet-0a1b2c3d4e5f60732"],
+                     "internetRoutes": [{"routeTableId": "rtb-0a1b2c3d4e5f60741", "availabilityZone": "eu-west-1a"},
+                                        {"routeTableId": "rtb-0a1b2c3d4e5f60742", "availabilityZone": "eu-west-1b"}],
+                     "returnRoutes": [{"routeTableId": "rtb-0a1b2c3d4e5f60750", "destinationCidr": "10.20.0.0/24",
+                                       "availabilityZone": "eu-west-1a"}]},
+    },
+}
+
+
+def test_network_stack_plans_peering_on_both_sides_and_the_egress_layers(tmp_path):
+    result = run_ops("plan", "--stack", "case", "--config-file", str(write_stack(tmp_path, NET_STACK)),
+                     "--format", "json")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    by_name = {r["name"]: r for r in plan["resources"]}
+    (peer,) = [r for r in plan["resources"] if r["type"] == "pulumi:providers:aws" and r["name"] == "peer"]
+    assert peer["inputs"]["region"] == "eu-central-1"
+    assert "arn:aws:iam::210987654321:role/openhands-zai-peering" in peer["inputs"]["assumeRoles"]
+    # Accepter and the peer side's options and routes run under the peer provider; the rest does not.
+    assert {r["name"] for r in plan["resources"] if r["provider"] == peer["urn"]} == {
+        "peering-accepter", "peering-accepter-options", "peering-route-peer-rtb-0f1e2d3c4b5a69701"}
+    assert by_name["peering-connection"]["inputs"]["peerOwnerId"] == "210987654321"
+    assert by_name["peering-connection"]["provider"] is None
+    routes = {(r["inputs"]["routeTableId"], r["inputs"]["destinationCidrBlock"]) for r in plan["resources"]
+              if r["name"].startswith("peering-route-")}
+    assert routes == {("rtb-0a1b2c3d4e5f60701", "10.90.0.0/16"), ("rtb-0a1b2c3d4e5f60702", "10.90.0.0/16"),
+                      ("rtb-0f1e2d3c4b5a69701", "10.20.0.0/16")}
+    rules = [r["inputs"] for r in plan["resources"] if r["type"] == "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"]
+    assert sorted((r["ipProtocol"], r["fromPort"], r.get("prefixListId", r.get("cidrIpv4"))) for r in rules) == sorted([
+        ("tcp", 443, plan["outputs"]["prefixListId"]), ("tcp", 443, "0.0.0.0/0"),
+        ("udp", 53, "10.20.0.2/32"), ("tcp", 53, "10.20.0.2/32")])
+    assert [e["cidr"] for e in by_name["egress-allow-list"]["inputs"]["entries"]] == ["10.90.0.0/16"]
+    rule_group = by_name["egress-domains"]["inputs"]["ruleGroup"]["rulesSource"]["rulesSourceList"]
+    assert rule_group["targets"] == ["api.z.ai"] and "TLS_SNI" in rule_group["targetTypes"]
+    assert by_name["egress-policy"]["inputs"]["firewallPolicy"]["statefulEngineOptions"] == {"ruleOrder": "STRICT_ORDER"}
+    assert by_name["egress-firewall"]["inputs"]["vpcId"] == "vpc-0a1b2c3d4e5f60718"
+    assert by_name["egress-internet-rtb-0a1b2c3d4e5f60741"]["inputs"]["vpcEndpointId"].startswith("vpce-")
+    for name in ("peering", "egress"):
+        component = by_name[name]
+        assert all(r["parent"] == component["urn"] for r in plan["resources"] if r["name"].startswith(f"{name}-"))
+    assert {"peeringConnectionId", "peeringRoutes", "securityGroupId", "prefixListId", "expectedEgress",
+            "firewallArn", "firewallPolicyArn", "allowCidrs"} <= set(plan["outputs"])
+
+
+def test_insecure_override_plans_with_a_warning(tmp_path):
+    stack = {"openhands-zai:egress": {"vpcId": "vpc-0a1b2c3d", "allowCidrs": ["0.0.0.0/0"], "allowInsecureEgress": True}}
+    result = run_ops("plan", "--stack", "case", "--config-file", str(write_stack(tmp_path, stack)), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert any("allowInsecureEgress is true" in w for w in json.loads(result.stdout)["warnings"])
