@@ -54,6 +54,14 @@ def parser() -> argparse.ArgumentParser:
                        help="a principal allowed to read besides the resource policy's readers (repeatable)")
     audit.add_argument("--format", choices=("text", "json"), default="text")
 
+    verify = commands.add_parser("verify", help="after `pulumi up`: check peering, routes, egress rules, prefix "
+                                                "list and firewall against the stack's outputs")
+    source = verify.add_mutually_exclusive_group(required=True)
+    source.add_argument("--stack", help="read the outputs with `pulumi stack output --json --stack NAME`")
+    source.add_argument("--outputs", help="a file of `pulumi stack output --json`")
+    verify.add_argument("--region", help="AWS region of the stack (default: the boto3 chain)")
+    verify.add_argument("--format", choices=("text", "json"), default="text")
+
     schema = commands.add_parser("schema", help="check (or --write) Pulumi.yaml's config block")
     schema.add_argument("--write", action="store_true")
     schema.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
@@ -76,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         from ops.doctor import main as run
     elif args.command == "audit":
         from ops.audit import main as run
+    elif args.command == "verify":
+        from ops.verify import main as run
     else:
         from ops.schema import main as run
     return run(args)
