@@ -109,7 +109,7 @@ CONFIG_SCHEMA: dict[str, ConfigKeySpec] = {
         "object",
         "Egress allow-list (unset: none): {vpcId, allowCidrs, allowDomains (default: the endpoint's host), "
         "ports ([443]), dnsResolverCidr, allowInsecureEgress, firewall: {enabled, subnetIds, internetRoutes, "
-        "returnRoutes, deleteProtection}}.",
+        "returnRoutes, deleteProtection, allowHttpsToFirewall}}.",
     ),
 }
 

@@ -104,3 +104,11 @@ def test_cilium_names_the_domains_and_keeps_the_internet_closed():
 def test_without_cilium_the_firewall_case_allows_https_out_for_the_vpc_firewall():
     _, allow = egress_policies(egress(firewall=FIREWALL), "openhands", cilium=False)
     assert {"ipBlock": {"cidr": "0.0.0.0/0"}} in allow["spec"]["egress"][1]["to"]
+
+
+def test_the_group_can_stay_closed_to_the_internet_with_the_firewall_behind_it():
+    rules = egress_rules(egress(firewall={**FIREWALL, "allowHttpsToFirewall": False}))
+    assert [(r.protocol, r.port, r.target) for r in rules] == [
+        ("tcp", 443, "prefix-list"), ("udp", 53, "169.254.169.253/32"), ("tcp", 53, "169.254.169.253/32")]
+    _, allow = egress_policies(egress(firewall={**FIREWALL, "allowHttpsToFirewall": False}), "oh", cilium=False)
+    assert "0.0.0.0/0" not in str(allow)

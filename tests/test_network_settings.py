@@ -111,6 +111,8 @@ def test_egress_defaults_the_domain_to_the_endpoint_host_and_adds_the_peer_range
      "firewall.returnRoutes"),
     ({"firewall": {"enabled": True, "subnetIds": ["subnet-0a1b2c3d"]}, "allowDomains": []}, "allowDomains"),
     ({"firewal": {}}, "firewal"),
+    ({"allowCidrs": [], "firewall": {"enabled": True, "subnetIds": ["subnet-0a1b2c3d"],
+                                     "allowHttpsToFirewall": False}}, "allowCidrs"),
 ])
 def test_bad_egress_values_name_their_key(change, key):
     found = problems_of(egress={**EGRESS, **change})

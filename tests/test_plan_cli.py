@@ -326,3 +326,16 @@ def test_insecure_override_plans_with_a_warning(tmp_path):
     result = run_ops("plan", "--stack", "case", "--config-file", str(write_stack(tmp_path, stack)), "--format", "json")
     assert result.returncode == 0, result.stderr
     assert any("allowInsecureEgress is true" in w for w in json.loads(result.stdout)["warnings"])
+
+
+def test_with_allow_https_to_firewall_off_the_group_has_only_443_to_the_prefix_list_and_dns(tmp_path):
+    egress = {**NET_STACK["openhands-zai:egress"]}
+    egress["firewall"] = {**egress["firewall"], "allowHttpsToFirewall": False}
+    stack = {**NET_STACK, "openhands-zai:egress": egress}
+    result = run_ops("plan", "--stack", "case", "--config-file", str(write_stack(tmp_path, stack)), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    rules = [r["inputs"] for r in plan["resources"] if r["type"] == "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"]
+    assert sorted((r["ipProtocol"], r["fromPort"], r.get("prefixListId", r.get("cidrIpv4"))) for r in rules) == sorted([
+        ("tcp", 443, plan["outputs"]["prefixListId"]), ("udp", 53, "10.20.0.2/32"), ("tcp", 53, "10.20.0.2/32")])
+    assert any(r["type"] == "aws:networkfirewall/firewall:Firewall" for r in plan["resources"])

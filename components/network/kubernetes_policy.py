@@ -32,7 +32,8 @@ def network_policies(settings: EgressSettings, namespace: str, pod_labels: dict[
     egress: list[dict[str, Any]] = [{"to": [_dns_peer()], "ports": [{"protocol": "UDP", "port": 53},
                                                                   {"protocol": "TCP", "port": 53}]}]
     cidrs = list(settings.allow_cidrs)
-    if settings.firewall is not None and not cilium and "0.0.0.0/0" not in cidrs:
+    if (settings.firewall is not None and settings.firewall.allow_https_to_firewall and not cilium
+            and "0.0.0.0/0" not in cidrs):
         # As in the security group: the VPC's firewall filters by domain. With Cilium the FQDN
         # policy does that in the cluster, and policies add up, so the internet stays closed here.
         cidrs.append("0.0.0.0/0")

@@ -66,7 +66,8 @@ def egress_rules(settings: EgressSettings) -> list[EgressRule]:
         if ipaddress.ip_network(cidr).version == 6:
             rules += [EgressRule(f"tcp-{port}-{cidr}", "tcp", port, cidr, f"TCP {port} to {cidr}")
                       for port in settings.ports]
-    if settings.firewall is not None and INTERNET_V4 not in settings.allow_cidrs:
+    if (settings.firewall is not None and settings.firewall.allow_https_to_firewall
+            and INTERNET_V4 not in settings.allow_cidrs):
         # Security groups only know addresses, and Z.AI's are a CDN's: with the domain firewall on
         # the internet path, the group lets HTTPS out and the firewall enforces allowDomains.
         rules.append(EgressRule("tcp-443-via-firewall", "tcp", HTTPS, INTERNET_V4,

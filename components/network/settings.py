@@ -28,7 +28,7 @@ from components.config_values import as_bool, as_number
 PEERING_KEYS = ("vpcId", "vpcCidr", "routeTableIds", "peerVpcId", "peerCidr", "peerRouteTableIds", "peerOwnerId",
                 "peerRegion", "peerRoleArn", "allowRemoteDnsResolution")
 EGRESS_KEYS = ("vpcId", "allowCidrs", "allowDomains", "ports", "dnsResolverCidr", "allowInsecureEgress", "firewall")
-FIREWALL_KEYS = ("enabled", "subnetIds", "internetRoutes", "returnRoutes", "deleteProtection")
+FIREWALL_KEYS = ("enabled", "subnetIds", "internetRoutes", "returnRoutes", "deleteProtection", "allowHttpsToFirewall")
 INTERNET_ROUTE_KEYS = ("routeTableId", "availabilityZone")
 RETURN_ROUTE_KEYS = ("routeTableId", "destinationCidr", "availabilityZone")
 # The Amazon-provided DNS address every Nitro instance can use. Security groups do not filter
@@ -77,6 +77,9 @@ class FirewallSettings:
     internet_routes: tuple[InternetRoute, ...] = ()
     return_routes: tuple[ReturnRoute, ...] = ()
     delete_protection: bool = True
+    # The security group lets HTTPS out to 0.0.0.0/0 for the firewall to filter by name. False
+    # keeps the group to allowCidrs too (both layers must agree: list the API's addresses).
+    allow_https_to_firewall: bool = True
 
 
 @dataclass(frozen=True)
@@ -229,8 +232,10 @@ def _parse_firewall(raw: Any, problems: Problems) -> FirewallSettings | None:
     if internet and not returns:
         problems.add(key("returnRoutes"), "are needed with internetRoutes: without them the answers bypass the "
                                           "firewall and its stateful rules drop the flows")
-    return FirewallSettings(subnet_ids=subnets, internet_routes=tuple(internet), return_routes=tuple(returns),
-                            delete_protection=_flag(values, "deleteProtection", key("deleteProtection"), True, problems))
+    return FirewallSettings(
+        subnet_ids=subnets, internet_routes=tuple(internet), return_routes=tuple(returns),
+        delete_protection=_flag(values, "deleteProtection", key("deleteProtection"), True, problems),
+        allow_https_to_firewall=_flag(values, "allowHttpsToFirewall", key("allowHttpsToFirewall"), True, problems))
 
 
 def parse_egress_settings(raw: Any, problems: Problems, *, endpoint_host: str | None,
@@ -292,9 +297,9 @@ def parse_egress_settings(raw: Any, problems: Problems, *, endpoint_host: str | 
     firewall = _parse_firewall(values["firewall"], problems) if values.get("firewall") is not None else None
     if firewall is not None and not domains:
         problems.add(key("allowDomains"), "is empty but the firewall is on: it would drop everything")
-    if not cidrs and firewall is None:
-        problems.add(key("allowCidrs"), "is empty and the firewall is off: nothing could be reached; list the "
-                                        "destinations or enable the firewall for allowDomains")
+    if not cidrs and (firewall is None or not firewall.allow_https_to_firewall):
+        problems.add(key("allowCidrs"), "is empty and no HTTPS goes to the firewall: nothing could be reached; "
+                                        "list the destinations or enable the firewall (allowHttpsToFirewall)")
     if len(problems.items) > start:
         return None
     warnings = []
