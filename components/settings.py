@@ -12,7 +12,7 @@ import json
 import re
 from urllib.parse import urlsplit
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from components.config_errors import PROJECT, Problems, config_key, unknown_key_message
 from components.config_values import as_bool, as_number
@@ -20,8 +20,10 @@ from components.llm.config import LlmConfig, parse_llm_config
 from components.llm.profiles import BUILTIN_PROFILES, DEFAULT_PROFILE, PROFILE_KEYS, LlmProfile
 from components.llm.render import DebugToggles
 from components.release import DEFAULT_VERSION, RELEASES, OpenHandsRelease
-from components.network.settings import EgressSettings, PeeringSettings, parse_egress_settings, parse_peering_settings
-from components.secret_settings import SecretSettings, parse_secret_settings
+
+if TYPE_CHECKING:
+    from components.network.settings import EgressSettings, PeeringSettings
+    from components.secret_settings import SecretSettings
 
 TARGETS = ("docker", "kubernetes")
 
@@ -262,11 +264,20 @@ def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True,
     llm = parse_llm_config(raw, problems)
     debug = _parse_debug(raw.get("debug"), problems)
     docker = _parse_docker(raw.get("docker"), problems)
-    secret = parse_secret_settings(raw.get("secret"), problems)
-    peering = parse_peering_settings(raw.get("peering"), problems)
-    egress = parse_egress_settings(raw.get("egress"), problems,
-                                   endpoint_host=urlsplit(llm.base_url).hostname if llm else None,
-                                   peer_cidr=peering.peer_cidr if peering else None)
+    secret = peering = egress = None
+    # The AWS settings are parsed (and their modules imported) only when a stack uses them:
+    # `ops plan` for a plain Docker stack stays as fast as the import of Pulumi itself.
+    if raw.get("secret") is not None:
+        from components.secret_settings import parse_secret_settings
+
+        secret = parse_secret_settings(raw["secret"], problems)
+    if raw.get("peering") is not None or raw.get("egress") is not None:
+        from components.network.settings import parse_egress_settings, parse_peering_settings
+
+        peering = parse_peering_settings(raw.get("peering"), problems)
+        egress = parse_egress_settings(raw.get("egress"), problems,
+                                       endpoint_host=urlsplit(llm.base_url).hostname if llm else None,
+                                       peer_cidr=peering.peer_cidr if peering else None)
     problems.raise_if_any()
 
     warnings = []
