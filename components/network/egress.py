@@ -178,7 +178,8 @@ class EgressAllowList(pulumi.ComponentResource):
                           destination_cidr_block=INTERNET_V4, vpc_endpoint_id=endpoint_in(route.availability_zone),
                           opts=child)
         for route in firewall.return_routes:
-            aws.ec2.Route(f"{name}-return-{route.route_table_id}-{route.destination_cidr}",
+            # "/" is not welcome in a resource name: 10.20.0.0/24 -> 10.20.0.0-24.
+            aws.ec2.Route(f"{name}-return-{route.route_table_id}-{route.destination_cidr.replace('/', '-')}",
                           route_table_id=route.route_table_id, destination_cidr_block=route.destination_cidr,
                           vpc_endpoint_id=endpoint_in(route.availability_zone), opts=child)
         return network_firewall.arn, policy.arn

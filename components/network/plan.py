@@ -64,7 +64,8 @@ def egress_rules(settings: EgressSettings) -> list[EgressRule]:
                              f"TCP {port} to the allow-listed CIDRs (prefix list)") for port in settings.ports]
     for cidr in settings.allow_cidrs:
         if ipaddress.ip_network(cidr).version == 6:
-            rules += [EgressRule(f"tcp-{port}-{cidr}", "tcp", port, cidr, f"TCP {port} to {cidr}")
+            safe = cidr.replace("/", "-").replace(":", "x")  # resource names: no "/" or ":"
+            rules += [EgressRule(f"tcp-{port}-{safe}", "tcp", port, cidr, f"TCP {port} to {cidr}")
                       for port in settings.ports]
     if (settings.firewall is not None and settings.firewall.allow_https_to_firewall
             and INTERNET_V4 not in settings.allow_cidrs):
