@@ -8,9 +8,12 @@ STACK ?= dev
 FORMAT ?= text
 VENV := .venv
 FIDELITY_VENV := .venv-fidelity
+CHECKOV_VENV := .venv-checkov
+# The stacks whose Kubernetes manifests `make scan` checks.
+CLUSTER_STACKS := staging prod
 BUILD := build
 
-.PHONY: plan test fidelity bench schema ci clean
+.PHONY: plan test fidelity bench schema scan ci clean
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
@@ -26,6 +29,11 @@ $(FIDELITY_VENV)/.installed: fidelity/requirements.txt
 	@test -n "$(PYTHON312)" || { echo "the fidelity suite needs Python 3.12 (set PYTHON312=...)"; exit 2; }
 	@test -x $(FIDELITY_VENV)/bin/python || $(PYTHON312) -m venv $(FIDELITY_VENV)
 	$(FIDELITY_VENV)/bin/python -m pip install -q -r fidelity/requirements.txt
+	@touch $@
+
+$(CHECKOV_VENV)/.installed: policy/checkov-requirements.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q -r policy/checkov-requirements.txt
 	@touch $@
 
 ## plan: plan the $(STACK) stack offline (real program, Pulumi mock engine)
@@ -51,7 +59,15 @@ bench: $(VENV)/.runtime
 schema: $(VENV)/.runtime
 	$(VENV)/bin/python -m ops schema
 
-ci: test fidelity
+## scan: the cluster stacks' manifests through checkov (its own virtualenv; skips justified in policy/)
+scan: $(VENV)/.runtime $(CHECKOV_VENV)/.installed
+	@rm -rf $(BUILD)/manifests
+	@for stack in $(CLUSTER_STACKS); do \
+		$(VENV)/bin/python -m ops plan --stack $$stack --config-file examples/stacks/Pulumi.$$stack.yaml \
+			--format manifests --out $(BUILD)/manifests/$$stack || exit 1; done
+	$(VENV)/bin/python policy/checkov_scan.py $(CHECKOV_VENV)/bin/checkov $(BUILD)/manifests
+
+ci: test fidelity scan
 
 clean:
-	rm -rf $(VENV) $(FIDELITY_VENV) $(BUILD) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(FIDELITY_VENV) $(CHECKOV_VENV) $(BUILD) .pytest_cache .hypothesis

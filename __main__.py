@@ -1,9 +1,9 @@
 """openhands-zai: wiring only. Read the stack's settings, build the components, export."""
 
-import pulumi
-import pulumi_docker as docker
+import dataclasses
 
-from components.container import OpenHandsContainer, OpenHandsContainerArgs
+import pulumi
+
 from components.settings import read_stack_config
 
 stack_config = read_stack_config(pulumi.Config())
@@ -11,21 +11,8 @@ settings = stack_config.parse()
 for warning in settings.warnings:
     pulumi.log.warn(warning)
 stack = pulumi.get_stack()
-
-api_key = stack_config.api_key
-if settings.secret is not None:
-    # Imported only here: a stack without `secret` needs neither AWS credentials nor the provider.
-    from components.secret import ZaiApiKeySecret, ZaiApiKeySecretArgs
-
-    zai_key = ZaiApiKeySecret("zai-api-key", ZaiApiKeySecretArgs(
-        settings=settings.secret, environment=stack, api_key=stack_config.api_key))
-    api_key = zai_key.api_key  # AWSCURRENT, read back: a rotated key reaches OpenHands on the next `up`
-    pulumi.export("secretArn", zai_key.secret_arn)
-    pulumi.export("secretName", zai_key.secret_name)
-    pulumi.export("kmsKeyArn", zai_key.kms_key_arn)
-    pulumi.export("readerPolicyArn", zai_key.reader_policy_arn)
-    pulumi.export("readerRoleArn", zai_key.reader_role_arn)
-    pulumi.export("instanceProfileName", zai_key.instance_profile_name)
+# Provider packages are imported only where a stack uses them: a Docker stack needs no AWS
+# credentials, an AWS-less stack no pulumi_aws.
 
 if settings.peering is not None:
     import pulumi_aws as aws
@@ -51,6 +38,7 @@ if settings.peering is not None:
     pulumi.export("peerRegion", peering.peer_region)
     pulumi.export("peerRoleArn", peering.peer_role_arn)
 
+egress = None
 if settings.egress is not None:
     from components.network.egress import EgressAllowList, EgressAllowListArgs
 
@@ -62,22 +50,85 @@ if settings.egress is not None:
     pulumi.export("firewallArn", egress.firewall_arn)
     pulumi.export("firewallPolicyArn", egress.firewall_policy_arn)
 
-docker_host = docker.Provider("docker-host", host=settings.docker.host)
-openhands = OpenHandsContainer(
-    "openhands",
-    OpenHandsContainerArgs(
-        llm=settings.llm,
-        release=settings.release,
-        docker=settings.docker,
-        api_key=api_key,
-        debug=settings.debug,
-        labels={"openhands-zai.stack": stack},
-    ),
-    opts=pulumi.ResourceOptions(providers=[docker_host]),
-)
+eks_cluster = None
+if settings.eks is not None:
+    from components.eks import EksCluster, EksClusterArgs
+
+    eks_cluster = EksCluster("eks", EksClusterArgs(
+        settings=settings.eks, environment=stack,
+        extra_security_group_ids=[egress.security_group_id] if egress else []))
+    pulumi.export("eksClusterName", eks_cluster.cluster_name)
+    pulumi.export("oidcProviderArn", eks_cluster.oidc_provider_arn)
+
+api_key = stack_config.api_key
+zai_key = None
+if settings.secret is not None:
+    from components.secret import ZaiApiKeySecret, ZaiApiKeySecretArgs
+
+    secret_settings = settings.secret
+    trust = secret_settings.reader_role
+    if trust is not None and trust.irsa is not None and trust.irsa.oidc_provider_arn is None and eks_cluster:
+        # IRSA for the cluster built above: its OIDC provider is known only once it exists.
+        trust = dataclasses.replace(trust, irsa=dataclasses.replace(
+            trust.irsa, oidc_provider_arn=eks_cluster.oidc_provider_arn))
+        secret_settings = dataclasses.replace(secret_settings, reader_role=trust)
+    zai_key = ZaiApiKeySecret("zai-api-key", ZaiApiKeySecretArgs(
+        settings=secret_settings, environment=stack, api_key=stack_config.api_key))
+    api_key = zai_key.api_key  # AWSCURRENT, read back: a rotated key reaches OpenHands on the next `up`
+    pulumi.export("secretArn", zai_key.secret_arn)
+    pulumi.export("secretName", zai_key.secret_name)
+    pulumi.export("kmsKeyArn", zai_key.kms_key_arn)
+    pulumi.export("readerPolicyArn", zai_key.reader_policy_arn)
+    pulumi.export("readerRoleArn", zai_key.reader_role_arn)
+    pulumi.export("instanceProfileName", zai_key.instance_profile_name)
+
+if settings.target == "kubernetes":
+    import pulumi_kubernetes as k8s
+
+    from components.cluster import OpenHandsCluster, OpenHandsClusterArgs
+
+    kube = settings.kubernetes
+    kube_provider = k8s.Provider("cluster", kubeconfig=eks_cluster.kubeconfig if eks_cluster else kube.kubeconfig,
+                                 context=None if eks_cluster else kube.context)
+    external = kube.secret_sync == "external-secrets"
+    if external:
+        import pulumi_aws as aws
+
+    openhands = OpenHandsCluster(
+        "openhands",
+        OpenHandsClusterArgs(
+            settings=kube, llm=settings.llm, release=settings.release, debug=settings.debug,
+            api_key=None if external else api_key,
+            secret_name=zai_key.secret_name if external else None,
+            region=aws.config.region if external else None,
+            service_account_role_arn=kube.service_account_role_arn or (zai_key.reader_role_arn if zai_key else None),
+            egress=settings.egress,
+            image_digest=settings.docker.image_digest,
+        ),
+        opts=pulumi.ResourceOptions(providers=[kube_provider]),
+    )
+    pulumi.export("namespace", openhands.namespace)
+else:
+    import pulumi_docker as docker
+
+    from components.container import OpenHandsContainer, OpenHandsContainerArgs
+
+    docker_host = docker.Provider("docker-host", host=settings.docker.host)
+    openhands = OpenHandsContainer(
+        "openhands",
+        OpenHandsContainerArgs(
+            llm=settings.llm,
+            release=settings.release,
+            docker=settings.docker,
+            api_key=api_key,
+            debug=settings.debug,
+            labels={"openhands-zai.stack": stack},
+        ),
+        opts=pulumi.ResourceOptions(providers=[docker_host]),
+    )
+    pulumi.export("containerId", openhands.container_id)
+    pulumi.export("activeModel", openhands.active_model)
+    pulumi.export("endpoint", openhands.endpoint)
 
 pulumi.export("url", openhands.url)
-pulumi.export("containerId", openhands.container_id)
-pulumi.export("activeModel", openhands.active_model)
-pulumi.export("endpoint", openhands.endpoint)
 pulumi.export("openhandsVersion", settings.release.version)

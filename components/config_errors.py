@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from typing import Any
 
 from pulumi.errors import RunError
 
@@ -63,3 +64,14 @@ def unknown_key_message(key: str, allowed: list[str]) -> str:
         guess = close[0] if close else None
     hint = f"did you mean `{guess}`? " if guess else ""
     return f"unknown key; {hint}allowed: {', '.join(allowed)}"
+
+
+def checked_map(raw: Any, key: str, allowed: tuple[str, ...] | list[str], problems: Problems) -> dict | None:
+    """`raw` if it is a map (each unknown key reported under `key.<name>`), else None and a problem."""
+    if not isinstance(raw, dict):
+        problems.add(key, f"must be a map with keys {', '.join(allowed)}")
+        return None
+    for name in raw:
+        if name not in allowed:
+            problems.add(f"{key}.{name}", unknown_key_message(str(name), list(allowed)))
+    return raw

@@ -18,7 +18,7 @@ from components.aws_ids import (
     SECRET_NAME,
     SECRET_NAME_ARN_LIKE_SUFFIX,
 )
-from components.config_errors import Problems, config_key, unknown_key_message
+from components.config_errors import Problems, checked_map, config_key
 from components.config_values import as_bool, as_number
 
 SECRET_KEYS = ("name", "kmsKeyArn", "recoveryWindowInDays", "replicaRegions", "readerRoleArns",
@@ -44,7 +44,7 @@ class ReplicaRegion:
 class IrsaTrust:
     """An EKS service account (IAM Roles for Service Accounts)."""
 
-    oidc_provider_arn: Any  # str from config, or an Output when the cluster is built in the same program
+    oidc_provider_arn: Any  # str from config, an Output when the cluster is built in the same program (None until then)
     namespace: str
     service_account: str
 
@@ -79,14 +79,6 @@ def _strings(raw: Any, key: str, problems: Problems) -> list[str]:
     return raw
 
 
-def _check_map(raw: Any, key: str, allowed: tuple[str, ...], problems: Problems) -> bool:
-    if not isinstance(raw, dict):
-        problems.add(key, f"must be a map with keys {', '.join(allowed)}")
-        return False
-    for name in raw:
-        if name not in allowed:
-            problems.add(f"{key}.{name}", unknown_key_message(str(name), list(allowed)))
-    return True
 
 
 def _kms_arn(value: Any, key: str, problems: Problems) -> str | None:
@@ -111,7 +103,7 @@ def _parse_replicas(raw: Any, problems: Problems) -> tuple[ReplicaRegion, ...]:
         item_key = f"{key}[{index}]"
         kms = None
         if isinstance(item, dict):
-            if not _check_map(item, item_key, REPLICA_KEYS, problems):
+            if checked_map(item, item_key, REPLICA_KEYS, problems) is None:
                 continue
             region = item.get("region")
             kms = _kms_arn(item.get("kmsKeyArn"), f"{item_key}.kmsKeyArn", problems)
@@ -129,14 +121,14 @@ def _parse_replicas(raw: Any, problems: Problems) -> tuple[ReplicaRegion, ...]:
     return tuple(replicas)
 
 
-def _parse_reader_role(raw: Any, problems: Problems) -> ReaderRoleTrust | None:
+def _parse_reader_role(raw: Any, problems: Problems, eks_configured: bool = False) -> ReaderRoleTrust | None:
     key = config_key("secret", "createReaderRole")
     flag = as_bool(raw) if not isinstance(raw, dict) else None
     if raw is None or flag is False:
         return None
     if flag is True:
         return ReaderRoleTrust(ec2=True)
-    if not _check_map(raw, key, READER_ROLE_KEYS, problems):
+    if checked_map(raw, key, READER_ROLE_KEYS, problems) is None:
         return None
     kinds = [name for name in READER_ROLE_KEYS if raw.get(name) not in (None, False, [])]
     if len(kinds) != 1:
@@ -157,11 +149,13 @@ def _parse_reader_role(raw: Any, problems: Problems) -> ReaderRoleTrust | None:
         return ReaderRoleTrust(principal_arns=tuple(arns))
     irsa = raw["irsa"]
     irsa_key = f"{key}.irsa"
-    if not _check_map(irsa, irsa_key, IRSA_KEYS, problems):
+    if checked_map(irsa, irsa_key, IRSA_KEYS, problems) is None:
         return None
     start = len(problems.items)
     provider = irsa.get("oidcProviderArn")
-    if not isinstance(provider, str) or not OIDC_PROVIDER_ARN.match(provider):
+    if provider is None and eks_configured:
+        pass  # the program passes the new EKS cluster's OIDC provider
+    elif not isinstance(provider, str) or not OIDC_PROVIDER_ARN.match(provider):
         problems.add(f"{irsa_key}.oidcProviderArn",
                      f"must be an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/<issuer>), got {provider!r}")
     for name in ("namespace", "serviceAccount"):
@@ -173,12 +167,12 @@ def _parse_reader_role(raw: Any, problems: Problems) -> ReaderRoleTrust | None:
     return ReaderRoleTrust(irsa=IrsaTrust(provider, irsa["namespace"], irsa["serviceAccount"]))
 
 
-def parse_secret_settings(raw: Any, problems: Problems) -> SecretSettings | None:
+def parse_secret_settings(raw: Any, problems: Problems, *, eks_configured: bool = False) -> SecretSettings | None:
     """`openhands-zai:secret`, or None when the stack keeps the key out of AWS (unset)."""
     if raw is None:
         return None
     key = config_key("secret")
-    if not _check_map(raw, key, SECRET_KEYS, problems):
+    if checked_map(raw, key, SECRET_KEYS, problems) is None:
         return None
     start = len(problems.items)
 
@@ -218,7 +212,7 @@ def parse_secret_settings(raw: Any, problems: Problems) -> SecretSettings | None
         recovery_window_in_days=window or DEFAULT_RECOVERY_WINDOW,
         replicas=_parse_replicas(raw.get("replicaRegions"), problems),
         reader_role_arns=tuple(readers),
-        reader_role=_parse_reader_role(raw.get("createReaderRole"), problems),
+        reader_role=_parse_reader_role(raw.get("createReaderRole"), problems, eks_configured),
         rotation_managed=bool(rotation),
         tags=dict(tags),
     )

@@ -22,6 +22,7 @@ from components.llm.render import DebugToggles
 from components.release import DEFAULT_VERSION, RELEASES, OpenHandsRelease
 
 if TYPE_CHECKING:
+    from components.cluster_settings import EksSettings, KubernetesSettings
     from components.network.settings import EgressSettings, PeeringSettings
     from components.secret_settings import SecretSettings
 
@@ -59,7 +60,7 @@ DOCKER_DEFAULTS: dict[str, Any] = {
 DEBUG_DEFAULTS: dict[str, Any] = {"debug": False, "logAllEvents": True, "debugLlm": False}
 
 CONFIG_SCHEMA: dict[str, ConfigKeySpec] = {
-    "target": ConfigKeySpec("string", "Where OpenHands runs: docker (kubernetes comes in a later release).", "docker"),
+    "target": ConfigKeySpec("string", "Where OpenHands runs: docker or kubernetes.", "docker"),
     "zaiEndpoint": ConfigKeySpec(
         "string",
         "Z.AI endpoint: coding-plan (GLM Coding Plan keys), general, china, or an https:// URL "
@@ -102,6 +103,17 @@ CONFIG_SCHEMA: dict[str, ConfigKeySpec] = {
         "(true | {ec2: true} | {irsa: {oidcProviderArn, namespace, serviceAccount}} | {principalArns}), "
         "rotationManaged, tags}.",
     ),
+    "kubernetes": ConfigKeySpec(
+        "object",
+        "Kubernetes target: {kubeconfig, context, namespace, replicas (1), resources, storage: {size, className}, "
+        "ingress: {host, className, tlsSecretName, annotations}, secretSync (external-secrets | direct), "
+        "serviceAccountRoleArn, cilium, runtime: {kind: process}}.",
+    ),
+    "eks": ConfigKeySpec(
+        "object",
+        "Create an EKS cluster for the Kubernetes target: {version, subnetIds, nodeInstanceTypes, nodeCount, "
+        "securityGroupIds}.",
+    ),
     "peering": ConfigKeySpec(
         "object",
         "VPC peering (unset: none): {vpcId, vpcCidr, routeTableIds, peerVpcId, peerCidr, peerRouteTableIds, "
@@ -137,6 +149,8 @@ class StackSettings:
     secret: SecretSettings | None = None  # None: no AWS; the key goes from the stack to OpenHands
     peering: PeeringSettings | None = None
     egress: EgressSettings | None = None
+    kubernetes: KubernetesSettings | None = None
+    eks: EksSettings | None = None
     warnings: tuple[str, ...] = ()
 
 
@@ -244,9 +258,7 @@ def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True,
                                           "others are written into labels and the plan in the clear")
 
     target = raw.get("target", "docker")
-    if target == "kubernetes":
-        problems.add(config_key("target"), "kubernetes is not available in this release yet; allowed: docker")
-    elif target not in TARGETS:
+    if target not in TARGETS:
         problems.add(config_key("target"), f"must be one of {', '.join(TARGETS)}, got {target!r}")
 
     if not api_key_set:
@@ -270,7 +282,7 @@ def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True,
     if raw.get("secret") is not None:
         from components.secret_settings import parse_secret_settings
 
-        secret = parse_secret_settings(raw["secret"], problems)
+        secret = parse_secret_settings(raw["secret"], problems, eks_configured=raw.get("eks") is not None)
     if raw.get("peering") is not None or raw.get("egress") is not None:
         from components.network.settings import parse_egress_settings, parse_peering_settings
 
@@ -278,6 +290,17 @@ def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True,
         egress = parse_egress_settings(raw.get("egress"), problems,
                                        endpoint_host=urlsplit(llm.base_url).hostname if llm else None,
                                        peer_cidr=peering.peer_cidr if peering else None)
+    kubernetes = eks = None
+    if target == "kubernetes" or raw.get("kubernetes") is not None or raw.get("eks") is not None:
+        from components.cluster_settings import check_cluster_against_secret, parse_eks_settings, parse_kubernetes_settings
+
+        for key in ("kubernetes", "eks"):
+            if raw.get(key) is not None and target != "kubernetes":
+                problems.add(config_key(key), "is set, but openhands-zai:target is not kubernetes")
+        kubernetes = parse_kubernetes_settings(raw.get("kubernetes"), problems, required=target == "kubernetes")
+        eks = parse_eks_settings(raw.get("eks"), problems)
+        if kubernetes is not None:
+            check_cluster_against_secret(kubernetes, secret, raw.get("secret") is not None, eks is not None, problems)
     problems.raise_if_any()
 
     warnings = []
@@ -287,13 +310,13 @@ def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True,
                         "in this release")
     if debug.debug_llm:
         warnings.append(f"{config_key('debug', 'debugLlm')} is on: OpenHands logs whole prompts and completions")
-    if not ipaddress.ip_address(docker.listen_address).is_loopback:
+    if target == "docker" and not ipaddress.ip_address(docker.listen_address).is_loopback:
         warnings.append(f"{config_key('docker', 'listenAddress')} is {docker.listen_address}: the OpenHands UI "
                         "has no login in this mode; anyone who reaches the port can run the agent")
     if egress is not None:
         warnings.extend(egress.warnings)
     return StackSettings(target=target, llm=llm, release=release, debug=debug, docker=docker, secret=secret,
-                         peering=peering, egress=egress, warnings=tuple(warnings))
+                         peering=peering, egress=egress, kubernetes=kubernetes, eks=eks, warnings=tuple(warnings))
 
 
 def _decode(spec: ConfigKeySpec, value: str) -> Any:

@@ -59,6 +59,10 @@ class ProviderLikeMocks(pulumi_mocks.Mocks):
             return self._docker(args, state, seed)
         if args.typ.startswith("aws:"):
             return self._aws(args, state, seed)
+        if args.typ.startswith("kubernetes:"):
+            # The Kubernetes provider's id: namespace/name (name alone for cluster-scoped objects).
+            meta = args.inputs.get("metadata") or {}
+            return "/".join(p for p in (meta.get("namespace"), meta.get("name") or args.name) if p), state
         return (seed[:16] if args.custom else None), state
 
     def _docker(self, args: pulumi_mocks.MockResourceArgs, state: dict, seed: str) -> tuple[str, dict]:
@@ -151,6 +155,22 @@ class ProviderLikeMocks(pulumi_mocks.Mocks):
             state.update(arn=f"arn:aws:ec2:{region}:{ACCOUNT_ID}:prefix-list/{prefix_list}", ownerId=ACCOUNT_ID,
                          version=1, name=inputs.get("name") or f"{args.name}-{seed[:7]}")
             return prefix_list, state
+        if args.typ == "aws:eks/cluster:Cluster":
+            name = inputs.get("name") or f"{args.name}-{seed[:7]}"
+            issuer = f"https://oidc.eks.{region}.amazonaws.com/id/{seed[:32].upper()}"
+            state.update(name=name, arn=f"arn:aws:eks:{region}:{ACCOUNT_ID}:cluster/{name}",
+                         endpoint=f"https://{seed[:32].upper()}.gr7.{region}.eks.amazonaws.com",
+                         certificateAuthority={"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="},
+                         identities=[{"oidcs": [{"issuer": issuer}]}], status="ACTIVE")
+            return name, state
+        if args.typ == "aws:eks/nodeGroup:NodeGroup":
+            state.update(arn=f"arn:aws:eks:{region}:{ACCOUNT_ID}:nodegroup/{args.name}/{seed[:8]}", status="ACTIVE")
+            return f"{inputs.get('clusterName')}:{args.name}", state
+        if args.typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            host = str(inputs.get("url", "")).removeprefix("https://")
+            arn = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{host}"
+            state.update(arn=arn)
+            return arn, state
         if args.typ.startswith("aws:networkfirewall/"):
             kind = {"ruleGroup": "stateful-rulegroup", "firewallPolicy": "firewall-policy",
                     "firewall": "firewall"}[args.typ.split("/")[1].split(":")[0]]

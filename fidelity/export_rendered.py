@@ -47,6 +47,9 @@ def render_variant(stack: str, stack_file: Path) -> dict:
     os.environ["ZAI_API_KEY"] = FIDELITY_KEY
     plan_config = load_plan_config(ROOT, stack, stack_file)
     recording = run_program(ROOT, plan_config.project, stack, plan_config.config, plan_config.secret_keys)
+    workload = next((r for r in recording.resources if r.type == "kubernetes:apps/v1:StatefulSet"), None)
+    if workload is not None:
+        return _cluster_variant(stack, recording, _plain(workload.inputs))
     container = next(r for r in recording.resources if r.type == "docker:index/container:Container")
     inputs = _plain(container.inputs)
     return {
@@ -59,6 +62,24 @@ def render_variant(stack: str, stack_file: Path) -> dict:
         "api_key": FIDELITY_KEY,
         "outputs": _plain(recording.outputs),
     }
+
+
+def _cluster_variant(stack: str, recording, workload: dict) -> dict:
+    """The Kubernetes target: env from the pod (the key by secretKeyRef), settings from the Secret
+    the ExternalSecret template (or the direct Secret) produces, path from the init container."""
+    pod = workload["spec"]["template"]["spec"]
+    env = {item["name"]: item.get("value", FIDELITY_KEY) for item in pod["containers"][0]["env"]}
+    external = next((r for r in recording.resources if r.type.endswith(":ExternalSecret")), None)
+    if external is not None:
+        data = _plain(external.inputs)["spec"]["target"]["template"]["data"]
+        settings = data["settings.json"].replace("{{ .apiKey }}", FIDELITY_KEY)
+    else:
+        secret = next(r for r in recording.resources if r.type == "kubernetes:core/v1:Secret")
+        settings = _plain(secret.inputs)["stringData"]["settings.json"]
+    copy = pod["initContainers"][0]["command"][-1].split()
+    return {"stack": stack, "env": env, "settings": json.loads(settings), "settings_path": copy[2],
+            "image": pod["containers"][0]["image"], "api_key": FIDELITY_KEY, "runtime": env.get("RUNTIME"),
+            "outputs": _plain(recording.outputs)}
 
 
 def main(out: str) -> int:

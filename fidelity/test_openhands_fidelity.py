@@ -127,6 +127,12 @@ def test_litellm_routes_every_profile_to_zai_at_the_base_url(variant):
 def test_agent_server_image_is_the_one_this_release_starts(variant, monkeypatch, caplog):
     from openhands.app_server.sandbox import sandbox_spec_service
 
+    if variant.get("runtime") == "process":
+        # The cluster target's process runtime runs the agent-server from the app image itself.
+        assert variant["image"].endswith(":" + version("openhands-ai"))
+        assert "AGENT_SERVER_IMAGE_REPOSITORY" not in variant["env"]
+        return
+
     monkeypatch.setenv("AGENT_SERVER_IMAGE_REPOSITORY", variant["env"]["AGENT_SERVER_IMAGE_REPOSITORY"])
     monkeypatch.setenv("AGENT_SERVER_IMAGE_TAG", variant["env"]["AGENT_SERVER_IMAGE_TAG"])
     sandbox_spec_service.get_agent_server_image.cache_clear()
@@ -149,3 +155,19 @@ def test_settings_land_where_the_server_reads_them(variant, monkeypatch, tmp_pat
     # The provider base-URL fallback the server uses for profiles without a base URL.
     monkeypatch.setenv("OPENHANDS_PROVIDER_BASE_URL", variant["env"]["OPENHANDS_PROVIDER_BASE_URL"])
     assert app_config.get_openhands_provider_base_url() == variant["env"]["LLM_BASE_URL"]
+
+
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if v.get("runtime")], ids=[v["stack"] for v in VARIANTS if v.get("runtime")])
+def test_the_cluster_env_selects_the_process_sandbox_runtime(variant, monkeypatch, tmp_path):
+    # The pod's env, read by the pinned server's own config: agent-servers start as processes
+    # (no Docker socket), the settings store is the state volume.
+    from openhands.app_server import config as app_config
+    from openhands.app_server.sandbox.process_sandbox_service import ProcessSandboxServiceInjector
+    from openhands.app_server.sandbox.process_sandbox_spec_service import ProcessSandboxSpecServiceInjector
+
+    for key, value in variant["env"].items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("OH_PERSISTENCE_DIR", str(tmp_path))
+    config = app_config.config_from_env()
+    assert isinstance(config.sandbox, ProcessSandboxServiceInjector)
+    assert isinstance(config.sandbox_spec, ProcessSandboxSpecServiceInjector)

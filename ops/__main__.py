@@ -18,7 +18,8 @@ def parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="plan a stack offline: the real program under Pulumi's mock engine")
     plan.add_argument("--stack", required=True, help="stack name; reads Pulumi.<stack>.yaml")
     plan.add_argument("--config-file", help="a stack config file to use instead of Pulumi.<stack>.yaml")
-    plan.add_argument("--format", choices=("text", "json", "mermaid"), default="text")
+    plan.add_argument("--format", choices=("text", "json", "mermaid", "manifests"), default="text")
+    plan.add_argument("--out", help="with --format manifests: write one file per object into this directory")
     plan.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
 
     endpoint_help = "coding-plan (default), general, china, or an https:// base URL"

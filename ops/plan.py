@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from components.config_errors import ConfigError
 from ops.engine import Recording, RecordedResource, run_program
 from ops.plan_output import FORMATS
@@ -62,5 +64,15 @@ def main(args: Any) -> int:
         if os.environ.get("OPS_DEBUG"):
             print(redactor.text(traceback.format_exc()), file=sys.stderr)
         return 1
+    if args.format == "manifests" and getattr(args, "out", None):
+        from ops.plan_output import kubernetes_objects
+
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        for index, obj in enumerate(kubernetes_objects(plan)):
+            name = f"{index:02d}-{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
+            (out / name).write_text(yaml.safe_dump(obj, sort_keys=False, width=110))
+        print(f"wrote {len(kubernetes_objects(plan))} objects to {out}")
+        return 0
     print(FORMATS[args.format](plan))
     return 0

@@ -79,4 +79,20 @@ def as_mermaid(plan: Any) -> str:
     return "\n".join(lines)
 
 
-FORMATS = {"text": as_text, "json": as_json, "mermaid": as_mermaid}
+def kubernetes_objects(plan: Any) -> list[dict[str, Any]]:
+    """The Kubernetes objects as they would be applied (their registered inputs are the objects)."""
+    ordered = []
+    for resource in plan.resources:
+        if resource.type.startswith("kubernetes:"):
+            obj = resource.inputs
+            head = {key: obj[key] for key in ("apiVersion", "kind", "metadata") if key in obj}
+            ordered.append({**head, **{k: v for k, v in obj.items() if k not in head}})
+    return ordered
+
+
+def as_manifests(plan: Any) -> str:
+    """One YAML document per object; secret values are already redacted to "[secret]"."""
+    return yaml.safe_dump_all(kubernetes_objects(plan), sort_keys=False, width=110, allow_unicode=True)
+
+
+FORMATS = {"text": as_text, "json": as_json, "mermaid": as_mermaid, "manifests": as_manifests}

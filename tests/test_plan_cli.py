@@ -164,6 +164,13 @@ BAD_INPUTS = [
      "openhands-zai:egress.allowCidrs[0]"),
     ({"openhands-zai:egress": {"vpcId": "vpc-0a1b2c3d", "allowCidrs": ["10.1.0.0/16"], "ports": [22]}},
      "openhands-zai:egress.ports[0]"),
+    ({"openhands-zai:target": "kubernetes", "openhands-zai:kubernetes": {"secretSync": "direct", "replicas": 0}},
+     "openhands-zai:kubernetes.replicas"),
+    ({"openhands-zai:target": "kubernetes",
+      "openhands-zai:kubernetes": {"secretSync": "direct", "ingress": {"host": "not a host"}}},
+     "openhands-zai:kubernetes.ingress.host"),
+    ({"openhands-zai:target": "kubernetes", "openhands-zai:kubernetes": {"secretSync": "sealed-secrets"}},
+     "openhands-zai:kubernetes.secretSync"),
 ]
 
 
@@ -339,3 +346,33 @@ def test_with_allow_https_to_firewall_off_the_group_has_only_443_to_the_prefix_l
     assert sorted((r["ipProtocol"], r["fromPort"], r.get("prefixListId", r.get("cidrIpv4"))) for r in rules) == sorted([
         ("tcp", 443, plan["outputs"]["prefixListId"]), ("udp", 53, "10.20.0.2/32"), ("tcp", 53, "10.20.0.2/32")])
     assert any(r["type"] == "aws:networkfirewall/firewall:Firewall" for r in plan["resources"])
+
+
+def test_staging_plans_the_cluster_objects_with_the_key_only_by_reference():
+    result = run_ops("plan", "--stack", "staging", "--config-file", str(ROOT / "examples" / "stacks" / "Pulumi.staging.yaml"),
+                     "--format", "json", env_extra={"ZAI_API_KEY": SENTINEL_KEY})
+    assert result.returncode == 0, result.stderr
+    assert SENTINEL_KEY not in result.stdout
+    plan = json.loads(result.stdout)
+    (component,) = [r for r in plan["resources"] if r["type"] == "openhands-zai:cluster:OpenHandsCluster"]
+    kinds = {r["inputs"]["kind"] for r in plan["resources"] if r["parent"] == component["urn"]}
+    assert kinds == {"Namespace", "ServiceAccount", "SecretStore", "ExternalSecret", "StatefulSet", "Service", "Ingress",
+                     "PodDisruptionBudget", "NetworkPolicy"}
+    (provider,) = [r for r in plan["resources"] if r["type"] == "pulumi:providers:kubernetes"]
+    assert provider["inputs"]["context"] == "staging"
+    assert all(r["provider"] == provider["urn"] for r in plan["resources"] if r["type"].startswith("kubernetes:"))
+    # The key: by reference in the pod, by template in the ExternalSecret; no Secret object, no literal.
+    assert not [r for r in plan["resources"] if r["type"] == "kubernetes:core/v1:Secret"]
+    (workload,) = [r for r in plan["resources"] if r["type"] == "kubernetes:apps/v1:StatefulSet"]
+    env = workload["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "LLM_API_KEY", "valueFrom": {"secretKeyRef": {"name": "openhands-llm", "key": "api-key"}}} in env
+    assert all("value" not in e or "plan-placeholder" not in e["value"] for e in env)
+
+
+def test_manifests_out_writes_one_file_per_object(tmp_path):
+    result = run_ops("plan", "--stack", "prod", "--config-file", str(ROOT / "examples" / "stacks" / "Pulumi.prod.yaml"),
+                     "--format", "manifests", "--out", str(tmp_path / "m"))
+    assert result.returncode == 0, result.stderr
+    files = sorted(p.name for p in (tmp_path / "m").iterdir())
+    assert files[0] == "00-namespace-openhands.yaml" and len(files) == 10
+    assert all(yaml.safe_load(p.read_text())["apiVersion"] for p in (tmp_path / "m").iterdir())

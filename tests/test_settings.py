@@ -40,7 +40,7 @@ def test_schema_check_command_passes_on_the_committed_file():
 
 
 @pytest.mark.parametrize("raw,needle", [
-    ({"target": "kubernetes"}, "openhands-zai:target: kubernetes is not available"),
+    ({"target": "kubernetes"}, "openhands-zai:kubernetes.secretSync: external-secrets reads the key from AWS Secrets Manager"),
     ({"target": "ecs"}, "openhands-zai:target: must be one of docker, kubernetes"),
     ({"openhandsVersion": "0.62"}, "openhands-zai:openhandsVersion: '0.62' is not supported"),
     ({"zaiEndpoint": "ftp://x"}, "openhands-zai:zaiEndpoint:"),

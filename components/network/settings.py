@@ -22,7 +22,7 @@ from components.aws_ids import (
     VPC_ID,
     account_of_arn,
 )
-from components.config_errors import Problems, config_key, unknown_key_message
+from components.config_errors import Problems, checked_map, config_key
 from components.config_values import as_bool, as_number
 
 PEERING_KEYS = ("vpcId", "vpcCidr", "routeTableIds", "peerVpcId", "peerCidr", "peerRouteTableIds", "peerOwnerId",
@@ -94,14 +94,6 @@ class EgressSettings:
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
 
-def _map(raw: Any, key: str, allowed: tuple[str, ...], problems: Problems) -> dict[str, Any] | None:
-    if not isinstance(raw, dict):
-        problems.add(key, f"must be a map with keys {', '.join(allowed)}")
-        return None
-    for name in raw:
-        if name not in allowed:
-            problems.add(f"{key}.{name}", unknown_key_message(str(name), list(allowed)))
-    return raw
 
 
 def _id(value: Any, key: str, pattern: re.Pattern, example: str, problems: Problems) -> str | None:
@@ -158,7 +150,7 @@ def parse_peering_settings(raw: Any, problems: Problems) -> PeeringSettings | No
     if raw is None:
         return None
     key = lambda name: config_key("peering", name)  # noqa: E731
-    values = _map(raw, config_key("peering"), PEERING_KEYS, problems)
+    values = checked_map(raw, config_key("peering"), PEERING_KEYS, problems)
     if values is None:
         return None
     start = len(problems.items)
@@ -201,14 +193,14 @@ def parse_peering_settings(raw: Any, problems: Problems) -> PeeringSettings | No
 
 def _parse_firewall(raw: Any, problems: Problems) -> FirewallSettings | None:
     key = lambda *names: config_key("egress", "firewall", *names)  # noqa: E731
-    values = _map(raw, key(), FIREWALL_KEYS, problems)
+    values = checked_map(raw, key(), FIREWALL_KEYS, problems)
     if values is None or not _flag(values, "enabled", key("enabled"), False, problems):
         return None
     subnets = _ids(values.get("subnetIds"), key("subnetIds"), SUBNET_ID, "subnet-0123456789abcdef0", problems)
     internet, returns = [], []
     for index, item in enumerate(values.get("internetRoutes") or []):
         item_key = key(f"internetRoutes[{index}]")
-        route = _map(item, item_key, INTERNET_ROUTE_KEYS, problems)
+        route = checked_map(item, item_key, INTERNET_ROUTE_KEYS, problems)
         if route is None:
             continue
         table = _id(route.get("routeTableId"), f"{item_key}.routeTableId", ROUTE_TABLE_ID, "rtb-0123456789abcdef0",
@@ -219,7 +211,7 @@ def _parse_firewall(raw: Any, problems: Problems) -> FirewallSettings | None:
             internet.append(InternetRoute(table, zone))
     for index, item in enumerate(values.get("returnRoutes") or []):
         item_key = key(f"returnRoutes[{index}]")
-        route = _map(item, item_key, RETURN_ROUTE_KEYS, problems)
+        route = checked_map(item, item_key, RETURN_ROUTE_KEYS, problems)
         if route is None:
             continue
         table = _id(route.get("routeTableId"), f"{item_key}.routeTableId", ROUTE_TABLE_ID, "rtb-0123456789abcdef0",
@@ -244,7 +236,7 @@ def parse_egress_settings(raw: Any, problems: Problems, *, endpoint_host: str | 
     if raw is None:
         return None
     key = lambda name: config_key("egress", name)  # noqa: E731
-    values = _map(raw, config_key("egress"), EGRESS_KEYS, problems)
+    values = checked_map(raw, config_key("egress"), EGRESS_KEYS, problems)
     if values is None:
         return None
     start = len(problems.items)
