@@ -1,7 +1,5 @@
 """openhands-zai: wiring only. Read the stack's settings, build the components, export."""
 
-import dataclasses
-
 import pulumi
 
 from components.settings import read_stack_config
@@ -65,15 +63,9 @@ zai_key = None
 if settings.secret is not None:
     from components.secret import ZaiApiKeySecret, ZaiApiKeySecretArgs
 
-    secret_settings = settings.secret
-    trust = secret_settings.reader_role
-    if trust is not None and trust.irsa is not None and trust.irsa.oidc_provider_arn is None and eks_cluster:
-        # IRSA for the cluster built above: its OIDC provider is known only once it exists.
-        trust = dataclasses.replace(trust, irsa=dataclasses.replace(
-            trust.irsa, oidc_provider_arn=eks_cluster.oidc_provider_arn))
-        secret_settings = dataclasses.replace(secret_settings, reader_role=trust)
     zai_key = ZaiApiKeySecret("zai-api-key", ZaiApiKeySecretArgs(
-        settings=secret_settings, environment=stack, api_key=stack_config.api_key))
+        settings=settings.secret, environment=stack, api_key=stack_config.api_key,
+        oidc_provider_arn=eks_cluster.oidc_provider_arn if eks_cluster else None))
     api_key = zai_key.api_key  # AWSCURRENT, read back: a rotated key reaches OpenHands on the next `up`
     pulumi.export("secretArn", zai_key.secret_arn)
     pulumi.export("secretName", zai_key.secret_name)

@@ -41,6 +41,8 @@ class ZaiApiKeySecretArgs:
     environment: str  # the stack: the default secret name and the `environment` tag
     api_key: pulumi.Input[str]  # the first version's value; later versions come from rotate-key
     tags: dict[str, str] = field(default_factory=dict)
+    # IRSA without an ARN in config: the OIDC provider of a cluster built in the same program.
+    oidc_provider_arn: pulumi.Input[str] | None = None
 
 
 def _alias(secret_name: str) -> str:
@@ -73,7 +75,8 @@ class ZaiApiKeySecret(pulumi.ComponentResource):
         role = profile = None
         trust = settings.reader_role
         if trust is not None:
-            oidc_arn = pulumi.Output.from_input(trust.irsa.oidc_provider_arn if trust.irsa else "")
+            oidc_arn = pulumi.Output.from_input(
+                (trust.irsa.oidc_provider_arn or args.oidc_provider_arn) if trust.irsa else "")
             role = aws.iam.Role(
                 f"{name}-reader-role",
                 description=f"Reads the Z.AI API key {secret_name} and nothing else",

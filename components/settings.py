@@ -355,11 +355,15 @@ class RawStackConfig:
                                     api_key_plaintext=self.api_key_plaintext, secret_keys=self.secret_keys)
 
 
-def settings_from_config(config: dict[str, str], secret_keys: list[str] | tuple[str, ...]) -> StackSettings:
-    """Parse full-key config strings as the engine passes them (e.g. from `ops.stack_files`)."""
+def _project_values(keys: Any, value_of: Any) -> dict[str, Any]:
+    """The `openhands-zai:*` values among `keys`, decoded, keyed without the prefix.
+
+    Keys the schema does not know are kept (as None) so the parser reports a misspelt key
+    instead of silently ignoring it; the secret key is read separately, never here.
+    """
     prefix = PROJECT + ":"
     raw: dict[str, Any] = {}
-    for full_key, value in config.items():
+    for full_key in sorted(keys):
         if not full_key.startswith(prefix):
             continue
         key = full_key[len(prefix):]
@@ -367,37 +371,33 @@ def settings_from_config(config: dict[str, str], secret_keys: list[str] | tuple[
         if spec is None:
             raw[key] = None
         elif not spec.secret:
-            raw[key] = _decode(spec, value)
-    api_key = f"{prefix}zaiApiKey"
+            value = value_of(full_key, key)
+            if value is not None:
+                raw[key] = _decode(spec, value)
+    return raw
+
+
+def _unprefixed(keys: Any) -> tuple[str, ...]:
+    prefix = PROJECT + ":"
+    return tuple(sorted(key[len(prefix):] for key in keys if key.startswith(prefix)))
+
+
+def settings_from_config(config: dict[str, str], secret_keys: list[str] | tuple[str, ...]) -> StackSettings:
+    """Parse full-key config strings as the engine passes them (e.g. from `ops.stack_files`)."""
+    raw = _project_values(config, lambda full_key, _key: config[full_key])
+    api_key = f"{PROJECT}:zaiApiKey"
     return parse_stack_settings(
         raw, api_key_set=api_key in config, api_key_plaintext=api_key in config and api_key not in secret_keys,
-        secret_keys=tuple(key[len(prefix):] for key in secret_keys if key.startswith(prefix)))
+        secret_keys=_unprefixed(secret_keys))
 
 
 def read_stack_config(config: Any) -> RawStackConfig:
-    """Read `openhands-zai:*` from a `pulumi.Config`.
-
-    Keys the schema does not know are kept (as None) so the parser reports a misspelt key
-    instead of silently ignoring it.
-    """
+    """Read `openhands-zai:*` from a `pulumi.Config`."""
     all_keys, secret_keys = _engine_config_keys()
-    raw: dict[str, Any] = {}
-    prefix = PROJECT + ":"
-    for full_key in sorted(all_keys):
-        if not full_key.startswith(prefix):
-            continue
-        key = full_key[len(prefix):]
-        spec = CONFIG_SCHEMA.get(key)
-        if spec is None:
-            raw[key] = None
-        elif not spec.secret:
-            value = config.get(key)
-            if value is not None:
-                raw[key] = _decode(spec, value)
     api_key = config.get_secret("zaiApiKey")
     return RawStackConfig(
-        values=raw,
+        values=_project_values(all_keys, lambda _full_key, key: config.get(key)),
         api_key=api_key,
-        api_key_plaintext=api_key is not None and f"{prefix}zaiApiKey" not in secret_keys,
-        secret_keys=tuple(sorted(key[len(prefix):] for key in secret_keys if key.startswith(prefix))),
+        api_key_plaintext=api_key is not None and f"{PROJECT}:zaiApiKey" not in secret_keys,
+        secret_keys=_unprefixed(secret_keys),
     )

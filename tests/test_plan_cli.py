@@ -376,3 +376,13 @@ def test_manifests_out_writes_one_file_per_object(tmp_path):
     files = sorted(p.name for p in (tmp_path / "m").iterdir())
     assert files[0] == "00-namespace-openhands.yaml" and len(files) == 10
     assert all(yaml.safe_load(p.read_text())["apiVersion"] for p in (tmp_path / "m").iterdir())
+
+
+def test_prod_reader_role_trusts_the_new_eks_clusters_oidc_provider():
+    result = run_ops("plan", "--stack", "prod", "--config-file", str(ROOT / "examples" / "stacks" / "Pulumi.prod.yaml"),
+                     "--format", "json")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    (role,) = [r for r in plan["resources"] if r["name"] == "zai-api-key-reader-role"]
+    (statement,) = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"] == {"Federated": plan["outputs"]["oidcProviderArn"]}
