@@ -9,6 +9,7 @@ settings = stack_config.parse()
 for warning in settings.warnings:
     pulumi.log.warn(warning)
 stack = pulumi.get_stack()
+tags = {"environment": stack, **settings.tags}  # on every AWS resource; `tags.environment` may rename it
 # Provider packages are imported only where a stack uses them: a Docker stack needs no AWS
 # credentials, an AWS-less stack no pulumi_aws.
 
@@ -30,7 +31,7 @@ if settings.peering is not None:
             if peering.peer_role_arn else None,
         )
     vpc_peering = VpcPeering("peering", VpcPeeringArgs(settings=peering, peer_provider=peer_provider,
-                                                       tags={"environment": stack}))
+                                                       tags=tags))
     pulumi.export("peeringConnectionId", vpc_peering.connection_id)
     pulumi.export("peeringRoutes", vpc_peering.routes)
     pulumi.export("peerRegion", peering.peer_region)
@@ -40,7 +41,7 @@ egress = None
 if settings.egress is not None:
     from components.network.egress import EgressAllowList, EgressAllowListArgs
 
-    egress = EgressAllowList("egress", EgressAllowListArgs(settings=settings.egress, environment=stack))
+    egress = EgressAllowList("egress", EgressAllowListArgs(settings=settings.egress, environment=stack, tags=tags))
     pulumi.export("securityGroupId", egress.security_group_id)
     pulumi.export("prefixListId", egress.prefix_list_id)
     pulumi.export("allowCidrs", list(settings.egress.allow_cidrs))
@@ -53,7 +54,7 @@ if settings.eks is not None:
     from components.eks import EksCluster, EksClusterArgs
 
     eks_cluster = EksCluster("eks", EksClusterArgs(
-        settings=settings.eks, environment=stack,
+        settings=settings.eks, environment=stack, tags=tags,
         extra_security_group_ids=[egress.security_group_id] if egress else []))
     pulumi.export("eksClusterName", eks_cluster.cluster_name)
     pulumi.export("oidcProviderArn", eks_cluster.oidc_provider_arn)
@@ -64,7 +65,7 @@ if settings.secret is not None:
     from components.secret import ZaiApiKeySecret, ZaiApiKeySecretArgs
 
     zai_key = ZaiApiKeySecret("zai-api-key", ZaiApiKeySecretArgs(
-        settings=settings.secret, environment=stack, api_key=stack_config.api_key,
+        settings=settings.secret, environment=stack, api_key=stack_config.api_key, tags=tags,
         oidc_provider_arn=eks_cluster.oidc_provider_arn if eks_cluster else None))
     api_key = zai_key.api_key  # AWSCURRENT, read back: a rotated key reaches OpenHands on the next `up`
     pulumi.export("secretArn", zai_key.secret_arn)
@@ -115,6 +116,7 @@ else:
             api_key=api_key,
             debug=settings.debug,
             labels={"openhands-zai.stack": stack},
+            tags=settings.tags,
         ),
         opts=pulumi.ResourceOptions(providers=[docker_host]),
     )

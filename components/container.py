@@ -22,6 +22,7 @@ from components.container_plan import browser_url, container_env, container_labe
 from components.llm.catalogue import litellm_model_string
 from components.llm.config import LlmConfig
 from components.llm.render import DebugToggles, settings_json
+from components.policy_labels import SANDBOX_RUNTIME_DOCKER_SOCKET, SANDBOX_RUNTIME_LABEL
 from components.release import OpenHandsRelease
 from components.settings import DockerSettings
 
@@ -33,6 +34,9 @@ class OpenHandsContainerArgs:
     api_key: pulumi.Input[str]
     debug: DebugToggles = field(default_factory=DebugToggles)
     labels: dict[str, str] = field(default_factory=dict)
+    # The stack's tags, as labels on the container only: a Docker volume cannot be relabelled,
+    # so the volume keeps `labels` (a tag change must not replace the state volume).
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 class OpenHandsContainer(pulumi.ComponentResource):
@@ -47,6 +51,8 @@ class OpenHandsContainer(pulumi.ComponentResource):
         super().__init__("openhands-zai:container:OpenHandsContainer", name, None, opts)
         release, settings = args.release, args.docker
         stable_labels, labels = container_labels(args.llm, release, args.debug, args.labels)
+        # The socket mount below is the policy pack's one sandbox-runtime exception; say so on the container.
+        labels = {**args.tags, **labels, SANDBOX_RUNTIME_LABEL: SANDBOX_RUNTIME_DOCKER_SOCKET}
 
         image = docker.RemoteImage(
             f"{name}-image",

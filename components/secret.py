@@ -65,7 +65,7 @@ class ZaiApiKeySecret(pulumi.ComponentResource):
         settings = args.settings
         secret_name = settings.name or default_secret_name(args.environment)
         tags = {"environment": args.environment, "app": "openhands-zai", "managed-by": "pulumi",
-                **settings.tags, **args.tags}
+                **args.tags, **settings.tags}
         child = pulumi.ResourceOptions(parent=self)
         lookup = pulumi.InvokeOutputOptions(parent=self)
         account_id = aws.get_caller_identity_output(opts=lookup).account_id

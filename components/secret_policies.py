@@ -170,26 +170,3 @@ def replica_secret_arn(primary_arn: str, region: str) -> str:
     parts = primary_arn.split(":")
     parts[3] = region
     return ":".join(parts)
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def wildcard_grants(document: dict[str, Any]) -> list[str]:
-    """Allow statements that grant a wildcard action or a `*` resource (parliament does not flag
-    `{"Action": "*", "Resource": "*"}`, so this check stands beside it)."""
-    found = []
-    for index, statement in enumerate(_as_list(document.get("Statement", []))):
-        if statement.get("Effect") != "Allow":
-            continue
-        label = statement.get("Sid", f"#{index}")
-        for action in _as_list(statement.get("Action", [])) + _as_list(statement.get("NotAction", [])):
-            if "*" in action or "?" in action:
-                found.append(f"{label}: wildcard action {action!r}")
-        if "NotAction" in statement or "NotResource" in statement:
-            found.append(f"{label}: NotAction/NotResource grants everything else")
-        for resource in _as_list(statement.get("Resource", [])):
-            if resource == "*" or resource.endswith(":*"):
-                found.append(f"{label}: wildcard resource {resource!r}")
-    return found

@@ -119,6 +119,13 @@ CONFIG_SCHEMA: dict[str, ConfigKeySpec] = {
         "VPC peering (unset: none): {vpcId, vpcCidr, routeTableIds, peerVpcId, peerCidr, peerRouteTableIds, "
         "peerOwnerId, peerRegion, peerRoleArn, allowRemoteDnsResolution}.",
     ),
+    "tags": ConfigKeySpec(
+        "object",
+        "Tags on every AWS resource and labels on the Docker container, e.g. {owner, cost-center, "
+        "zai-key-plan: coding-plan} (the policy pack advises environment, owner and cost-center; "
+        "environment is the stack's name unless set).",
+        {},
+    ),
     "egress": ConfigKeySpec(
         "object",
         "Egress allow-list (unset: none): {vpcId, allowCidrs, allowDomains (default: the endpoint's host), "
@@ -151,6 +158,7 @@ class StackSettings:
     egress: EgressSettings | None = None
     kubernetes: KubernetesSettings | None = None
     eks: EksSettings | None = None
+    tags: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
 
@@ -175,6 +183,25 @@ def _map_of(raw: Any, name: str, defaults: dict[str, Any], problems: Problems,
         if key not in allowed:
             problems.add(config_key(name, str(key)), unknown_key_message(str(key), allowed))
     return {**defaults, **raw}
+
+
+def _parse_tags(raw: Any, problems: Problems) -> dict[str, str]:
+    """AWS's tag rules (keys 1-128 characters, not `aws:`; values up to 256), checked before AWS does."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.add(config_key("tags"), "must be a map of tag name to string value")
+        return {}
+    tags = {}
+    for name, value in raw.items():
+        key = config_key("tags", str(name))
+        if not isinstance(name, str) or not 1 <= len(name) <= 128 or name.lower().startswith("aws:"):
+            problems.add(key, "tag names are 1-128 characters and may not start with aws:")
+        elif not isinstance(value, str) or len(value) > 256:
+            problems.add(key, f"must be a string of at most 256 characters, got {value!r}")
+        else:
+            tags[name] = value
+    return tags
 
 
 def _flag(value: Any, key: str, problems: Problems) -> bool:
@@ -276,6 +303,7 @@ def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True,
     llm = parse_llm_config(raw, problems)
     debug = _parse_debug(raw.get("debug"), problems)
     docker = _parse_docker(raw.get("docker"), problems)
+    tags = _parse_tags(raw.get("tags"), problems)
     secret = peering = egress = None
     # The AWS settings are parsed (and their modules imported) only when a stack uses them:
     # `ops plan` for a plain Docker stack stays as fast as the import of Pulumi itself.
@@ -316,7 +344,8 @@ def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True,
     if egress is not None:
         warnings.extend(egress.warnings)
     return StackSettings(target=target, llm=llm, release=release, debug=debug, docker=docker, secret=secret,
-                         peering=peering, egress=egress, kubernetes=kubernetes, eks=eks, warnings=tuple(warnings))
+                         peering=peering, egress=egress, kubernetes=kubernetes, eks=eks, tags=tags,
+                         warnings=tuple(warnings))
 
 
 def _decode(spec: ConfigKeySpec, value: str) -> Any:

@@ -13,7 +13,8 @@ import yaml
 
 from components.config_errors import ConfigError
 from ops.engine import Recording, RecordedResource, run_program
-from ops.plan_output import FORMATS
+from ops.plan_output import FORMATS, verdict_text
+from ops.policy_check import Violation, evaluate
 from ops.redact import Redactor
 from ops.stack_files import PlanConfig, StackFileError, load_plan_config
 
@@ -25,6 +26,7 @@ class Plan:
     resources: list[RecordedResource]
     outputs: dict[str, Any]
     warnings: list[str]
+    violations: list[Violation]
 
 
 def build_plan(project_dir: Path, plan_config: PlanConfig) -> Plan:
@@ -41,7 +43,19 @@ def build_plan(project_dir: Path, plan_config: PlanConfig) -> Plan:
         ],
         outputs=redactor.value(recording.outputs),
         warnings=[redactor.text(w) for w in recording.warnings],
+        # The policy pack runs on the raw inputs (secret markers on); its messages name paths only.
+        violations=[Violation(v.policy, v.level, v.urn, redactor.text(v.message))
+                    for v in evaluate(recording.resources, plan_config.secret_values)],
     )
+
+
+# Exit codes: 0 planned and policy passed (advisories allowed), 2 bad input, 3 a mandatory
+# policy is violated (the plan is still printed), 1 a bug.
+POLICY_FAILED = 3
+
+
+def _exit_code(plan: Plan) -> int:
+    return POLICY_FAILED if any(v.mandatory for v in plan.violations) else 0
 
 
 def main(args: Any) -> int:
@@ -73,6 +87,9 @@ def main(args: Any) -> int:
             name = f"{index:02d}-{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
             (out / name).write_text(yaml.safe_dump(obj, sort_keys=False, width=110))
         print(f"wrote {len(kubernetes_objects(plan))} objects to {out}")
-        return 0
+        print(verdict_text(plan), file=sys.stderr)
+        return _exit_code(plan)
     print(FORMATS[args.format](plan))
-    return 0
+    if args.format in ("mermaid", "manifests"):  # their stdout is a document; the verdict goes beside it
+        print(verdict_text(plan), file=sys.stderr)
+    return _exit_code(plan)

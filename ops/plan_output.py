@@ -19,7 +19,34 @@ def plan_document(plan: Any) -> dict[str, Any]:
         ],
         "outputs": plan.outputs,
         "warnings": plan.warnings,
+        "policy": policy_document(plan),
     }
+
+
+def policy_document(plan: Any) -> dict[str, Any]:
+    return {
+        "verdict": verdict(plan),
+        "violations": [{"policy": v.policy, "level": v.level, "urn": v.urn, "message": v.message}
+                       for v in plan.violations],
+    }
+
+
+def verdict(plan: Any) -> str:
+    """fail: a mandatory rule is violated (exit 3); warn: only advisories; pass: none."""
+    if any(v.mandatory for v in plan.violations):
+        return "fail"
+    return "warn" if plan.violations else "pass"
+
+
+def verdict_text(plan: Any) -> str:
+    mandatory = [v for v in plan.violations if v.mandatory]
+    advisory = [v for v in plan.violations if not v.mandatory]
+    lines = [f"Policy: {verdict(plan)} ({len(mandatory)} mandatory, {len(advisory)} advisory violations)"]
+    for violation in mandatory + advisory:
+        where = violation.urn.rsplit("::", 1)[-1] if violation.urn else "stack"
+        mark = "x" if violation.mandatory else "!"
+        lines.append(f"    {mark} [{violation.level}] {violation.policy}: {where}: {violation.message}")
+    return "\n".join(lines)
 
 
 def as_json(plan: Any) -> str:
@@ -64,6 +91,7 @@ def as_text(plan: Any) -> str:
     lines += [f"    {key}: {json.dumps(value)}" for key, value in plan.outputs.items()]
     if plan.warnings:
         lines += ["", "Warnings:"] + [f"    ! {warning}" for warning in plan.warnings]
+    lines += ["", verdict_text(plan)]
     return "\n".join(lines)
 
 

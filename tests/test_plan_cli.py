@@ -38,7 +38,9 @@ def dev_plan():
 
 def test_dev_plan_is_one_json_document(dev_plan):
     document = json.loads(dev_plan.stdout)
-    assert set(document) == {"stack", "project", "resources", "outputs", "warnings"}
+    assert set(document) == {"stack", "project", "resources", "outputs", "warnings", "policy"}
+    assert document["policy"]["verdict"] in ("pass", "warn")
+    assert not [v for v in document["policy"]["violations"] if v["level"] == "mandatory"]
     assert (document["stack"], document["project"]) == ("dev", "openhands-zai")
 
 

@@ -10,7 +10,7 @@ from tests.helpers import SENTINEL_KEY
 from tests.mock_engine import MOCKS, OPTIONS, deploy, unwrap
 
 from components.secret import ZaiApiKeySecret, ZaiApiKeySecretArgs
-from components.secret_policies import wildcard_grants
+from components.policies import wildcard_grants
 from components.secret_settings import IrsaTrust, ReaderRoleTrust, ReplicaRegion, SecretSettings
 
 READER = "arn:aws:iam::210987654321:role/openhands-host"

@@ -13,8 +13,8 @@ from components.secret_policies import (
     reader_trust_policy,
     replica_secret_arn,
     secret_resource_policy,
-    wildcard_grants,
 )
+from components.policies import wildcard_grants
 from components.secret_settings import IrsaTrust, ReaderRoleTrust
 
 ACCOUNT = "123456789012"

@@ -32,9 +32,11 @@ from components.network.plan import (
     firewall_endpoint,
     firewall_rule_group_capacity,
     firewall_rule_targets,
+    open_to_internet,
     prefix_list_cidrs,
 )
 from components.network.settings import EgressSettings
+from components.policy_labels import EGRESS_EXCEPTION_INSECURE, EGRESS_EXCEPTION_TAG
 
 COMPONENT_TYPE = "openhands-zai:network:EgressAllowList"
 
@@ -69,7 +71,8 @@ class EgressAllowList(pulumi.ComponentResource):
                 max_entries=max(10, len(cidrs) + 5),
                 entries=[aws.ec2.ManagedPrefixListEntryArgs(cidr=cidr, description="openhands-zai egress allow-list")
                          for cidr in cidrs],
-                tags={**tags, "Name": f"{name}-allow-list"},
+                tags={**tags, "Name": f"{name}-allow-list",
+                      **({EGRESS_EXCEPTION_TAG: EGRESS_EXCEPTION_INSECURE} if open_to_internet(cidrs) else {})},
                 opts=child,
             )
         group = aws.ec2.SecurityGroup(
@@ -94,7 +97,8 @@ class EgressAllowList(pulumi.ComponentResource):
                 from_port=rule.port,
                 to_port=rule.port,
                 description=rule.description,
-                tags={**tags, "Name": f"{name}-{rule.name}"},
+                tags={**tags, "Name": f"{name}-{rule.name}",
+                      **({EGRESS_EXCEPTION_TAG: rule.exception} if rule.exception else {})},
                 opts=child,
                 **target,
             )

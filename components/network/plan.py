@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.network.settings import HTTPS, EgressSettings, PeeringSettings
+from components.policy_labels import EGRESS_EXCEPTION_FIREWALL, EGRESS_EXCEPTION_INSECURE
 
 INTERNET_V4, INTERNET_V6 = "0.0.0.0/0", "::/0"
 
@@ -39,6 +40,8 @@ class EgressRule:
     port: int
     target: str  # "prefix-list" or a CIDR
     description: str
+    # Why this flow may reach the whole internet (the policy pack's egress-exception tag), if it does.
+    exception: str | None = None
 
     def as_dict(self, prefix_list_id: str) -> dict[str, Any]:
         """The rule as `ops verify` compares it with `describe_security_group_rules`."""
@@ -57,22 +60,32 @@ def prefix_list_cidrs(settings: EgressSettings) -> list[str]:
     return [c for c in settings.allow_cidrs if ipaddress.ip_network(c).version == 4]
 
 
+def open_to_internet(cidrs: list[str] | tuple[str, ...]) -> bool:
+    return any(ipaddress.ip_network(cidr).prefixlen == 0 for cidr in cidrs)
+
+
 def egress_rules(settings: EgressSettings) -> list[EgressRule]:
     rules = []
+    # Only `allowInsecureEgress` lets 0.0.0.0/0 or ::/0 into allowCidrs (settings refuse it otherwise).
+    insecure = EGRESS_EXCEPTION_INSECURE
     if prefix_list_cidrs(settings):
         rules += [EgressRule(f"tcp-{port}-allow-list", "tcp", port, "prefix-list",
-                             f"TCP {port} to the allow-listed CIDRs (prefix list)") for port in settings.ports]
+                             f"TCP {port} to the allow-listed CIDRs (prefix list)",
+                             insecure if open_to_internet(prefix_list_cidrs(settings)) else None)
+                  for port in settings.ports]
     for cidr in settings.allow_cidrs:
         if ipaddress.ip_network(cidr).version == 6:
             safe = cidr.replace("/", "-").replace(":", "x")  # resource names: no "/" or ":"
-            rules += [EgressRule(f"tcp-{port}-{safe}", "tcp", port, cidr, f"TCP {port} to {cidr}")
+            rules += [EgressRule(f"tcp-{port}-{safe}", "tcp", port, cidr, f"TCP {port} to {cidr}",
+                                 insecure if open_to_internet([cidr]) else None)
                       for port in settings.ports]
     if (settings.firewall is not None and settings.firewall.allow_https_to_firewall
             and INTERNET_V4 not in settings.allow_cidrs):
         # Security groups only know addresses, and Z.AI's are a CDN's: with the domain firewall on
         # the internet path, the group lets HTTPS out and the firewall enforces allowDomains.
         rules.append(EgressRule("tcp-443-via-firewall", "tcp", HTTPS, INTERNET_V4,
-                                "HTTPS to the internet, filtered by the Network Firewall domain allow-list"))
+                                "HTTPS to the internet, filtered by the Network Firewall domain allow-list",
+                                EGRESS_EXCEPTION_FIREWALL))
     rules += [EgressRule(f"{proto}-53-dns", proto, 53, settings.dns_resolver_cidr, f"DNS ({proto.upper()}) to the resolver")
               for proto in ("udp", "tcp")]
     return rules
