@@ -101,6 +101,22 @@ if settings.target == "kubernetes":
         opts=pulumi.ResourceOptions(providers=[kube_provider]),
     )
     pulumi.export("namespace", openhands.namespace)
+    pulumi.export("url", openhands.url)
+elif settings.instances:
+    import pulumi_docker as docker
+
+    from components.instances import OpenHandsInstances, OpenHandsInstancesArgs
+
+    docker_host = docker.Provider("docker-host", host=settings.docker.host)
+    openhands = OpenHandsInstances(
+        "openhands",
+        OpenHandsInstancesArgs(instances=settings.instances, release=settings.release, docker=settings.docker,
+                               api_key=api_key, debug=settings.debug, labels={"openhands-zai.stack": stack},
+                               tags=settings.tags),
+        opts=pulumi.ResourceOptions(providers=[docker_host]),
+    )
+    pulumi.export("urls", openhands.urls)
+    pulumi.export("containerIds", openhands.container_ids)
 else:
     import pulumi_docker as docker
 
@@ -123,6 +139,6 @@ else:
     pulumi.export("containerId", openhands.container_id)
     pulumi.export("activeModel", openhands.active_model)
     pulumi.export("endpoint", openhands.endpoint)
+    pulumi.export("url", openhands.url)
 
-pulumi.export("url", openhands.url)
 pulumi.export("openhandsVersion", settings.release.version)

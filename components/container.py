@@ -26,6 +26,16 @@ from components.policy_labels import SANDBOX_RUNTIME_DOCKER_SOCKET, SANDBOX_RUNT
 from components.release import OpenHandsRelease
 from components.settings import DockerSettings
 
+def pull_image(name: str, release: OpenHandsRelease, settings: DockerSettings,
+               opts: pulumi.ResourceOptions) -> docker.RemoteImage:
+    return docker.RemoteImage(
+        name,
+        name=release.image(settings.image_digest),
+        keep_locally=True,  # a replaced container must not delete the image under a running one
+        opts=opts,
+    )
+
+
 @dataclass
 class OpenHandsContainerArgs:
     llm: LlmConfig
@@ -37,6 +47,8 @@ class OpenHandsContainerArgs:
     # The stack's tags, as labels on the container only: a Docker volume cannot be relabelled,
     # so the volume keeps `labels` (a tag change must not replace the state volume).
     tags: dict[str, str] = field(default_factory=dict)
+    # An image pulled once for several containers (OpenHandsInstances); None: this one pulls it.
+    image: docker.RemoteImage | None = None
 
 
 class OpenHandsContainer(pulumi.ComponentResource):
@@ -54,12 +66,7 @@ class OpenHandsContainer(pulumi.ComponentResource):
         # The socket mount below is the policy pack's one sandbox-runtime exception; say so on the container.
         labels = {**args.tags, **labels, SANDBOX_RUNTIME_LABEL: SANDBOX_RUNTIME_DOCKER_SOCKET}
 
-        image = docker.RemoteImage(
-            f"{name}-image",
-            name=release.image(settings.image_digest),
-            keep_locally=True,  # a replaced container must not delete the image under a running one
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        image = args.image or pull_image(f"{name}-image", release, settings, pulumi.ResourceOptions(parent=self))
         state = docker.Volume(
             f"{name}-state",
             name=settings.state_volume,

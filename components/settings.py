@@ -23,10 +23,13 @@ from components.release import DEFAULT_VERSION, RELEASES, OpenHandsRelease
 
 if TYPE_CHECKING:
     from components.cluster_settings import EksSettings, KubernetesSettings
+    from components.instance_settings import InstanceSettings
     from components.network.settings import EgressSettings, PeeringSettings
     from components.secret_settings import SecretSettings
 
 TARGETS = ("docker", "kubernetes")
+# The keys of the LLM description (an instance may override all but the endpoint).
+LLM_KEYS = ("zaiEndpoint", "profiles", "defaultProfile", "fallbackProfiles")
 
 
 def _profile_as_config(profile: LlmProfile) -> dict[str, Any]:
@@ -119,6 +122,13 @@ CONFIG_SCHEMA: dict[str, ConfigKeySpec] = {
         "VPC peering (unset: none): {vpcId, vpcCidr, routeTableIds, peerVpcId, peerCidr, peerRouteTableIds, "
         "peerOwnerId, peerRegion, peerRoleArn, allowRemoteDnsResolution}.",
     ),
+    "instances": ConfigKeySpec(
+        "array",
+        "Several named OpenHands instances (e.g. one per team) sharing the key, secret and network, each "
+        "{name, profiles, defaultProfile, fallbackProfiles, port (default docker.port + index)}; its container "
+        "and volume are docker.containerName/stateVolume + '-' + name. Docker target.",
+        items="object",
+    ),
     "tags": ConfigKeySpec(
         "object",
         "Tags on every AWS resource and labels on the Docker container, e.g. {owner, cost-center, "
@@ -159,6 +169,7 @@ class StackSettings:
     kubernetes: KubernetesSettings | None = None
     eks: EksSettings | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    instances: tuple[InstanceSettings, ...] = ()  # empty: one instance, the stack's own settings
     warnings: tuple[str, ...] = ()
 
 
@@ -304,6 +315,16 @@ def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True,
     debug = _parse_debug(raw.get("debug"), problems)
     docker = _parse_docker(raw.get("docker"), problems)
     tags = _parse_tags(raw.get("tags"), problems)
+    instances: tuple[InstanceSettings, ...] = ()
+    if raw.get("instances") is not None:
+        from components.instance_settings import parse_instances
+
+        if target != "docker":
+            problems.add(config_key("instances"), "is supported on the Docker target only in this release "
+                                                  "(Kubernetes: one stack per instance)")
+        elif docker is not None:
+            instances = parse_instances(raw["instances"], {k: raw[k] for k in LLM_KEYS if k in raw}, docker.port,
+                                        docker.container_name, docker.state_volume, problems)
     secret = peering = egress = None
     # The AWS settings are parsed (and their modules imported) only when a stack uses them:
     # `ops plan` for a plain Docker stack stays as fast as the import of Pulumi itself.
@@ -345,7 +366,7 @@ def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True,
         warnings.extend(egress.warnings)
     return StackSettings(target=target, llm=llm, release=release, debug=debug, docker=docker, secret=secret,
                          peering=peering, egress=egress, kubernetes=kubernetes, eks=eks, tags=tags,
-                         warnings=tuple(warnings))
+                         instances=instances, warnings=tuple(warnings))
 
 
 def _decode(spec: ConfigKeySpec, value: str) -> Any:

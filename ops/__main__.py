@@ -20,7 +20,9 @@ def parser() -> argparse.ArgumentParser:
     plan.add_argument("--config-file", help="a stack config file to use instead of Pulumi.<stack>.yaml")
     plan.add_argument("--format", choices=("text", "json", "mermaid", "manifests"), default="text")
     plan.add_argument("--out", help="with --format manifests: write one file per object into this directory")
-    plan.add_argument("--project-dir", default=str(PROJECT_DIR), help=argparse.SUPPRESS)
+    plan.add_argument("--project-dir", default=str(PROJECT_DIR),
+                      help="the Pulumi program to plan (a folder with Pulumi.yaml and __main__.py; default: "
+                           "this bundle), e.g. one of examples/")
 
     endpoint_help = "coding-plan (default), general, china, or an https:// base URL"
     rotate = commands.add_parser(

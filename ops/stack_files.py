@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from components.config_errors import PROJECT
+
 SECRET_PLACEHOLDER = "plan-placeholder-secret"
 
 
@@ -104,7 +106,9 @@ def load_plan_config(project_dir: Path, stack: str, config_file: Path | None = N
             secret_keys.add(full)
             secret_values.add(SECRET_PLACEHOLDER)
 
-    api_key = f"{project}:zaiApiKey"
+    # The components read `openhands-zai:*` in any project (a platform team's program keeps the
+    # namespace), so the key is always `openhands-zai:zaiApiKey`.
+    api_key = f"{PROJECT}:zaiApiKey"
     env_key = os.environ.get("ZAI_API_KEY")
     if env_key and values.get(api_key) in (None, SECRET_PLACEHOLDER):
         values[api_key] = env_key
