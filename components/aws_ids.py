@@ -19,7 +19,8 @@ KMS_KEY_ARN = re.compile(
     re.ASCII,
 )
 IAM_ROLE_ARN = re.compile(rf"^arn:{PARTITION}:iam::\d{{12}}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{{1,64}}$", re.ASCII)
-IAM_PRINCIPAL_ARN = re.compile(rf"^arn:{PARTITION}:iam::\d{{12}}:(?:root|(?:role|user)/(?:[\w+=,.@-]+/)*[\w+=,.@-]{{1,64}})$", re.ASCII)
+IAM_PRINCIPAL_ARN = re.compile(
+    rf"^arn:{PARTITION}:iam::\d{{12}}:(?:root|(?:role|user)/(?:[\w+=,.@-]+/)*[\w+=,.@-]{{1,64}})$", re.ASCII)
 OIDC_PROVIDER_ARN = re.compile(rf"^arn:{PARTITION}:iam::\d{{12}}:oidc-provider/[A-Za-z0-9.-]+(?:/[\w.-]+)*$", re.ASCII)
 # Secrets Manager names: 1-512 of letters, digits and /_+=.@-; a name ending in a hyphen and six
 # characters would be mistaken for an ARN suffix by partial-ARN lookups.

@@ -83,7 +83,7 @@ class OpenHandsCluster(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, service_account]))
             external = pulumi.Output.from_input(args.secret_name).apply(
                 lambda secret: plan.external_secret(settings, args.llm, args.release, secret))
-            llm_secret = k8s.apiextensions.CustomResource(
+            llm_secret: pulumi.CustomResource = k8s.apiextensions.CustomResource(
                 f"{name}-external-secret", api_version=plan.ESO_API, kind="ExternalSecret",
                 metadata=external.apply(lambda m: m["metadata"]), spec=external.apply(lambda m: m["spec"]),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[secret_store]))

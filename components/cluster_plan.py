@@ -91,7 +91,7 @@ def pod_env(llm: LlmConfig, debug: DebugToggles, release: OpenHandsRelease) -> l
         # OpenHands 1.11 starts each agent-server as a process in this pod (no Docker socket, no privilege).
         "RUNTIME": "process",
     })
-    items = [{"name": name, "value": value} for name, value in sorted(env.items())]
+    items: list[dict[str, Any]] = [{"name": name, "value": value} for name, value in sorted(env.items())]
     items.append({"name": "LLM_API_KEY", "valueFrom": {"secretKeyRef": {"name": LLM_SECRET, "key": "api-key"}}})
     return items
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from components.aws_ids import IAM_ROLE_ARN, SUBNET_ID
 from components.config_errors import Problems, checked_map, config_key
-from components.config_values import as_bool, as_number
+from components.config_values import as_bool, as_int
 
 KUBERNETES_KEYS = ("kubeconfig", "context", "namespace", "replicas", "resources", "storage", "ingress", "secretSync",
                    "serviceAccountRoleArn", "cilium", "runtime")
@@ -95,7 +95,7 @@ def parse_kubernetes_settings(raw: Any, problems: Problems, *, required: bool) -
     if values is None:
         return None
     start = len(problems.items)
-    replicas = as_number(values.get("replicas", 1), integer=True)
+    replicas = as_int(values.get("replicas", 1))
     if replicas is None or replicas < 1:
         problems.add(key("replicas"), f"must be an integer of at least 1, got {values.get('replicas')!r}")
     elif replicas > 1:
@@ -170,7 +170,7 @@ def parse_eks_settings(raw: Any, problems: Problems) -> EksSettings | None:
     for index, subnet in enumerate(subnets):
         if not isinstance(subnet, str) or not SUBNET_ID.match(subnet):
             problems.add(f"{key('subnetIds')}[{index}]", f"must look like subnet-0123456789abcdef0, got {subnet!r}")
-    count = as_number(values.get("nodeCount", 2), integer=True)
+    count = as_int(values.get("nodeCount", 2))
     if count is None or not 1 <= count <= 100:
         problems.add(key("nodeCount"), f"must be an integer from 1 to 100, got {values.get('nodeCount')!r}")
     types = values.get("nodeInstanceTypes", ["m6i.xlarge"])

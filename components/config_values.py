@@ -35,3 +35,9 @@ def as_bool(value: Any) -> bool | None:
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     return None
+
+
+def as_int(value: Any) -> int | None:
+    """A whole number (also from a string), or None."""
+    number = as_number(value, integer=True)
+    return int(number) if number is not None else None

@@ -14,6 +14,7 @@ the container, so the server restarts on the new settings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_docker as docker
@@ -25,6 +26,7 @@ from components.llm.render import DebugToggles, settings_json
 from components.policy_labels import SANDBOX_RUNTIME_DOCKER_SOCKET, SANDBOX_RUNTIME_LABEL
 from components.release import OpenHandsRelease
 from components.settings import DockerSettings
+
 
 def pull_image(name: str, release: OpenHandsRelease, settings: DockerSettings,
                opts: pulumi.ResourceOptions) -> docker.RemoteImage:
@@ -48,7 +50,7 @@ class OpenHandsContainerArgs:
     # so the volume keeps `labels` (a tag change must not replace the state volume).
     tags: dict[str, str] = field(default_factory=dict)
     # An image pulled once for several containers (OpenHandsInstances); None: this one pulls it.
-    image: docker.RemoteImage | None = None
+    image: Any = None  # a pulumi_docker.RemoteImage
 
 
 class OpenHandsContainer(pulumi.ComponentResource):

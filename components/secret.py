@@ -125,7 +125,7 @@ class ZaiApiKeySecret(pulumi.ComponentResource):
             kms_key_id=key_arn,
             recovery_window_in_days=settings.recovery_window_in_days,
             replicas=[aws.secretsmanager.SecretReplicaArgs(region=replica.region, kms_key_id=key)
-                      for replica, key in zip(settings.replicas, replica_keys)],
+                      for replica, key in zip(settings.replicas, replica_keys, strict=True)],
             tags=tags,
             opts=child,
         )

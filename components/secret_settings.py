@@ -19,7 +19,7 @@ from components.aws_ids import (
     SECRET_NAME_ARN_LIKE_SUFFIX,
 )
 from components.config_errors import Problems, checked_map, config_key
-from components.config_values import as_bool, as_number
+from components.config_values import as_bool, as_int
 
 SECRET_KEYS = ("name", "kmsKeyArn", "recoveryWindowInDays", "replicaRegions", "readerRoleArns",
                "createReaderRole", "rotationManaged", "tags")
@@ -185,7 +185,7 @@ def parse_secret_settings(raw: Any, problems: Problems, *, eks_configured: bool 
                      "must not end in a hyphen and six characters: Secrets Manager would take it for an ARN suffix")
 
     window_raw = raw.get("recoveryWindowInDays", DEFAULT_RECOVERY_WINDOW)
-    window = as_number(window_raw, integer=True)
+    window = as_int(window_raw)
     low, high = RECOVERY_WINDOW
     if window is None or not low <= window <= high:
         problems.add(config_key("secret", "recoveryWindowInDays"),

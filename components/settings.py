@@ -10,12 +10,12 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from components.config_errors import PROJECT, Problems, config_key, unknown_key_message
-from components.config_values import as_bool, as_number
+from components.config_values import as_bool, as_int
 from components.llm.config import LlmConfig, parse_llm_config
 from components.llm.profiles import BUILTIN_PROFILES, DEFAULT_PROFILE, PROFILE_KEYS, LlmProfile
 from components.llm.render import DebugToggles
@@ -240,7 +240,7 @@ def _parse_docker(raw: Any, problems: Problems) -> DockerSettings | None:
     if not isinstance(host, str) or not re.match(r"^(unix:///\S+|ssh://([^\s/@]+@)?[^\s/@]+)$", host):
         problems.add(config_key("docker", "host"),
                      f"must be a local socket (unix:///var/run/docker.sock) or ssh://[user@]host[:port], got {host!r}")
-    port = as_number(values["port"], integer=True)
+    port = as_int(values["port"])
     if port is None or not 1 <= port <= 65535:
         problems.add(config_key("docker", "port"), f"must be an integer from 1 to 65535, got {values['port']!r}")
     address = values["listenAddress"]

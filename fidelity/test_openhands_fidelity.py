@@ -69,7 +69,7 @@ def test_settings_load_with_no_profile_dropped(variant, tmp_path, caplog):
 @pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
 def test_every_rendered_field_is_an_llm_field(variant):
     # The SDK's LLM ignores unknown keys; the stricter API model catches a misspelt one.
-    for name, body in variant["settings"]["llm_profiles"]["profiles"].items():
+    for body in variant["settings"]["llm_profiles"]["profiles"].values():
         StrictLLM.model_validate(body)
     agent_llm = dict(variant["settings"]["agent_settings"]["llm"])
     StrictLLM.model_validate(agent_llm)
@@ -157,7 +157,10 @@ def test_settings_land_where_the_server_reads_them(variant, monkeypatch, tmp_pat
     assert app_config.get_openhands_provider_base_url() == variant["env"]["LLM_BASE_URL"]
 
 
-@pytest.mark.parametrize("variant", [v for v in VARIANTS if v.get("runtime")], ids=[v["stack"] for v in VARIANTS if v.get("runtime")])
+RUNTIME_VARIANTS = [v for v in VARIANTS if v.get("runtime")]
+
+
+@pytest.mark.parametrize("variant", RUNTIME_VARIANTS, ids=[v["stack"] for v in RUNTIME_VARIANTS])
 def test_the_cluster_env_selects_the_process_sandbox_runtime(variant, monkeypatch, tmp_path):
     # The pod's env, read by the pinned server's own config: agent-servers start as processes
     # (no Docker socket), the settings store is the state volume.

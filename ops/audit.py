@@ -168,7 +168,7 @@ def main(args: Any) -> int:
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    end = dt.datetime.now(dt.timezone.utc)
+    end = dt.datetime.now(dt.UTC)
     start = end - span
     try:
         described = sm.describe_secret(SecretId=args.secret_id)

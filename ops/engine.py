@@ -113,5 +113,8 @@ def run_program(project_dir: Path, project: str, stack: str, config: dict[str, s
     program = project_dir / "__main__.py"
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
-    _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
+    def run() -> None:
+        runpy.run_path(str(program), run_name="__main__")
+
+    _sync_await(run_in_stack(run))
     return recording

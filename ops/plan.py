@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from components.config_errors import ConfigError
-from ops.engine import Recording, RecordedResource, run_program
+from ops.engine import RecordedResource, Recording, run_program
 from ops.plan_output import FORMATS, verdict_text
 from ops.policy_check import Violation, evaluate
 from ops.redact import Redactor

@@ -11,6 +11,7 @@ redacted again before printing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +63,14 @@ def _options(resource: RecordedResource) -> PolicyResourceOptions:
                                  parent=resource.parent)
 
 
+def _reporter(into: list[Violation], policy: str, level: str, default_urn: str) -> Callable[..., None]:
+    """CrossGuard's `report_violation(message, urn=None)`, collecting into `into`."""
+    def report(message: str, urn: str | None = None) -> None:
+        into.append(Violation(policy, level, urn or default_urn, message))
+
+    return report
+
+
 def evaluate(resources: list[RecordedResource], secret_values: set[str]) -> list[Violation]:
     """Every policy over every recorded resource (raw inputs, markers on); violations in plan order."""
     config = {"secretsVisible": True, "knownSecrets": sorted(v for v in secret_values if v)}
@@ -71,17 +80,13 @@ def evaluate(resources: list[RecordedResource], secret_values: set[str]) -> list
     for policy in POLICIES:
         level = (policy.enforcement_level or EnforcementLevel.ADVISORY).value
 
-        def report(message: str, urn: str | None = None, *, _policy: Any = policy, _level: str = level,
-                   _at: str = "") -> None:
-            violations.append(Violation(_policy.name, _level, urn or _at, message))
-
         if isinstance(policy, ResourceValidationPolicy):
             for resource in checked:
                 args = ResourceValidationArgs(resource.type, props[resource.urn], resource.urn, resource.name,
                                               _options(resource), None, config)
-                policy.validate(args, lambda message, urn=None, _r=resource: report(message, urn, _at=_r.urn))
+                policy.validate(args, _reporter(violations, policy.name, level, resource.urn))
         else:
             stack = [PolicyResource(r.type, props[r.urn], r.urn, r.name, _options(r), None, None, [], {})
                      for r in checked]
-            policy.validate(StackValidationArgs(stack, config), report)
+            policy.validate(StackValidationArgs(stack, config), _reporter(violations, policy.name, level, ""))
     return violations

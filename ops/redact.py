@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from components.testing import SECRET_SIG, SIG_KEY  # noqa: F401 - re-exported for the tests
+
 REDACTED = "[secret]"
 
 

@@ -189,7 +189,7 @@ def read_new_key(stream: Any = None) -> str:
 
 
 def main(args: Any) -> int:
-    from ops.endpoint_arg import resolve_model, resolve_base_url
+    from ops.endpoint_arg import resolve_base_url, resolve_model
 
     say = lambda line: print(line, flush=True)  # noqa: E731 - progress goes out as it happens
     try:

@@ -12,7 +12,7 @@ import pytest
 from botocore.stub import Stubber
 
 from components.secret_policies import secret_resource_policy
-from ops.audit import events_from_lookup, parse_since, principal_of, reads_secret, readers_from_policy, summarize
+from ops.audit import events_from_lookup, parse_since, principal_of, readers_from_policy, reads_secret, summarize
 from ops.aws import UsageError
 from tests.aws_fixtures import REGION, create_secret, moto_server, server_client  # noqa: F401
 from tests.test_ops_aws_cli import ops
@@ -20,7 +20,7 @@ from tests.test_ops_aws_cli import ops
 ACCOUNT = "123456789012"
 READER = "arn:aws:iam::123456789012:role/openhands-host"
 ALICE = "arn:aws:iam::123456789012:user/alice"
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 
 
 def at(hours_ago: float) -> str:

@@ -6,11 +6,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from tests.helpers import SENTINEL_KEY, settings
-from tests.mock_engine import MOCKS, OPTIONS, deploy, unwrap
-
 from components.cluster import OpenHandsCluster, OpenHandsClusterArgs
 from components.cluster_settings import KubernetesSettings
+from tests.helpers import SENTINEL_KEY, settings
+from tests.mock_engine import MOCKS, OPTIONS, deploy, unwrap
 
 EGRESS = {"vpcId": "vpc-0a1b2c3d", "allowCidrs": ["10.90.0.0/16"]}
 

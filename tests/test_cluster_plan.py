@@ -5,14 +5,15 @@ import json
 import kubernetes_validate
 import pytest
 import yaml
-from hypothesis import given, settings as hsettings
+from hypothesis import given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from components import cluster_plan as plan
 from components.cluster_settings import KubernetesSettings
+from tests.conftest import ROOT
 from tests.helpers import SENTINEL_KEY, settings
 from tests.test_plan_cli import run_ops
-from tests.conftest import ROOT
 
 K8S_VERSIONS = ["1.30.0", kubernetes_validate.utils.latest_version()]
 CORE_KINDS = {"Namespace", "ServiceAccount", "Secret", "StatefulSet", "Service", "Ingress", "PodDisruptionBudget",

@@ -5,10 +5,9 @@ import json
 import pulumi
 import pytest
 
+from components.container import OpenHandsContainer, OpenHandsContainerArgs
 from tests.helpers import SENTINEL_KEY, settings
 from tests.mock_engine import MOCKS, OPTIONS, unwrap
-
-from components.container import OpenHandsContainer, OpenHandsContainerArgs
 
 
 def build(name="oh", **raw):

@@ -4,12 +4,11 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from tests.mock_engine import MOCKS, OPTIONS, deploy
-
 from components.config_errors import Problems
 from components.network.egress import EgressAllowList, EgressAllowListArgs
 from components.network.peering import VpcPeering, VpcPeeringArgs
 from components.network.settings import parse_egress_settings, parse_peering_settings
+from tests.mock_engine import MOCKS, OPTIONS, deploy
 from tests.test_network_settings import CROSS, EGRESS, PEERING
 
 FIREWALL = {"enabled": True, "subnetIds": ["subnet-0a1b2c3d", "subnet-0a1b2c3e"],

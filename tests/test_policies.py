@@ -210,8 +210,8 @@ DIGEST = "@sha256:" + "a" * 64
 def test_images_are_pinned_and_advised_to_carry_a_digest(reference, pinned, digest):
     for resource_type, props in (("docker:index/remoteImage:RemoteImage", {"name": reference}),
                                  (STATEFULSET, pod({"image": reference}))):
-        assert not violations("images-pinned", resource_type, props) is pinned
-        assert not violations("images-have-digest", resource_type, props) is digest
+        assert (violations("images-pinned", resource_type, props) == []) is pinned
+        assert (violations("images-have-digest", resource_type, props) == []) is digest
 
 
 # -- advisories ------------------------------------------------------------------------------------

@@ -6,12 +6,11 @@ import json
 import pulumi
 from parliament import analyze_policy_string
 
+from components.policies import wildcard_grants
+from components.secret import ZaiApiKeySecret, ZaiApiKeySecretArgs
+from components.secret_settings import IrsaTrust, ReaderRoleTrust, ReplicaRegion, SecretSettings
 from tests.helpers import SENTINEL_KEY
 from tests.mock_engine import MOCKS, OPTIONS, deploy, unwrap
-
-from components.secret import ZaiApiKeySecret, ZaiApiKeySecretArgs
-from components.policies import wildcard_grants
-from components.secret_settings import IrsaTrust, ReaderRoleTrust, ReplicaRegion, SecretSettings
 
 READER = "arn:aws:iam::210987654321:role/openhands-host"
 OWN_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"

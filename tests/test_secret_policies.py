@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from parliament import analyze_policy_string
 
+from components.policies import wildcard_grants
 from components.secret_policies import (
     kms_key_policy,
     reader_policy,
@@ -14,7 +15,6 @@ from components.secret_policies import (
     replica_secret_arn,
     secret_resource_policy,
 )
-from components.policies import wildcard_grants
 from components.secret_settings import IrsaTrust, ReaderRoleTrust
 
 ACCOUNT = "123456789012"

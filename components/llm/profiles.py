@@ -7,8 +7,9 @@ becomes an `LlmProfile` whose fields map one-to-one onto `openhands.sdk.llm.LLM`
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Callable
+from typing import Any
 
 from components.config_errors import Problems, config_key, unknown_key_message
 from components.config_values import as_bool, as_number

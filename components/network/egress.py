@@ -103,7 +103,8 @@ class EgressAllowList(pulumi.ComponentResource):
                 **target,
             )
 
-        firewall_arn = policy_arn = pulumi.Output.from_input(None)
+        firewall_arn: pulumi.Output[str | None] = pulumi.Output.from_input(None)
+        policy_arn: pulumi.Output[str | None] = pulumi.Output.from_input(None)
         if settings.firewall is not None:
             firewall_arn, policy_arn = self._firewall(name, args, tags, child)
 
@@ -181,9 +182,9 @@ class EgressAllowList(pulumi.ComponentResource):
             aws.ec2.Route(f"{name}-internet-{route.route_table_id}", route_table_id=route.route_table_id,
                           destination_cidr_block=INTERNET_V4, vpc_endpoint_id=endpoint_in(route.availability_zone),
                           opts=child)
-        for route in firewall.return_routes:
+        for back in firewall.return_routes:
             # "/" is not welcome in a resource name: 10.20.0.0/24 -> 10.20.0.0-24.
-            aws.ec2.Route(f"{name}-return-{route.route_table_id}-{route.destination_cidr.replace('/', '-')}",
-                          route_table_id=route.route_table_id, destination_cidr_block=route.destination_cidr,
-                          vpc_endpoint_id=endpoint_in(route.availability_zone), opts=child)
+            aws.ec2.Route(f"{name}-return-{back.route_table_id}-{back.destination_cidr.replace('/', '-')}",
+                          route_table_id=back.route_table_id, destination_cidr_block=back.destination_cidr,
+                          vpc_endpoint_id=endpoint_in(back.availability_zone), opts=child)
         return network_firewall.arn, policy.arn

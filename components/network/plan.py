@@ -102,7 +102,7 @@ def firewall_rule_group_capacity(domains: tuple[str, ...] | list[str]) -> int:
     return max(100, 4 * len(domains) * 2)
 
 
-def firewall_endpoint(statuses: list[dict[str, Any]], availability_zone: str) -> str:
+def firewall_endpoint(statuses: Any, availability_zone: str) -> str:
     """The firewall endpoint id in one zone, from the Firewall's `firewall_statuses` output."""
     for status in statuses or []:
         for state in status.get("sync_states") or status.get("syncStates") or []:

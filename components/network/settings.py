@@ -23,7 +23,7 @@ from components.aws_ids import (
     account_of_arn,
 )
 from components.config_errors import Problems, checked_map, config_key
-from components.config_values import as_bool, as_number
+from components.config_values import as_bool, as_int
 
 PEERING_KEYS = ("vpcId", "vpcCidr", "routeTableIds", "peerVpcId", "peerCidr", "peerRouteTableIds", "peerOwnerId",
                 "peerRegion", "peerRoleArn", "allowRemoteDnsResolution")
@@ -266,7 +266,7 @@ def parse_egress_settings(raw: Any, problems: Problems, *, endpoint_host: str | 
     ports: list[int] = []
     raw_ports = values.get("ports", [HTTPS])
     for index, item in enumerate(raw_ports if isinstance(raw_ports, list) else [raw_ports]):
-        port = as_number(item, integer=True)
+        port = as_int(item)
         if port is None or not 1 <= port <= 65535:
             problems.add(f"{key('ports')}[{index}]", f"must be a TCP port from 1 to 65535, got {item!r}")
         elif port != HTTPS and not insecure:
