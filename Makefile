@@ -13,7 +13,7 @@ CHECKOV_VENV := .venv-checkov
 CLUSTER_STACKS := staging prod
 BUILD := build
 
-.PHONY: plan test fidelity bench schema scan ci clean
+.PHONY: plan test lint typecheck fidelity bench bench-scale schema scan package ci clean
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
@@ -44,6 +44,26 @@ plan: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(VENV)/bin/python -m pytest
 
+## lint: ruff over the code, yamllint and actionlint over the workflows
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/yamllint -s .github/workflows .yamllint.yaml
+	$(VENV)/bin/actionlint .github/workflows/*.yml
+
+## typecheck: mypy over components/ and ops/
+typecheck: $(VENV)/.dev
+	$(VENV)/bin/mypy
+
+## package: `pip install .` into a fresh virtualenv, then plan each example with the installed package
+package:
+	@rm -rf $(BUILD)/package-venv
+	$(PYTHON) -m venv $(BUILD)/package-venv
+	$(BUILD)/package-venv/bin/python -m pip install -q .
+	cd $(BUILD) && package-venv/bin/python -c 'import components, ops; print("installed openhands-zai", components.__version__)'
+	cd $(BUILD) && package-venv/bin/python -m ops plan --project-dir ../examples/docker-host --stack dev > /dev/null
+	cd $(BUILD) && package-venv/bin/python -m ops plan --project-dir ../examples/existing-cluster --stack staging > /dev/null
+	@echo "both examples planned with the installed package"
+
 ## fidelity: rendered settings/env checked by the pinned OpenHands (installs it: ~6 min, 1.4 GB)
 fidelity: $(VENV)/.runtime $(FIDELITY_VENV)/.installed
 	@mkdir -p $(BUILD)
@@ -54,6 +74,10 @@ fidelity: $(VENV)/.runtime $(FIDELITY_VENV)/.installed
 ## bench: plan wall time against the bare import of pulumi and its provider
 bench: $(VENV)/.runtime
 	$(VENV)/bin/python bench/plan_speed.py
+
+## bench-scale: plan time for 1, 10 and 50 instances against a flat program registering the same resources
+bench-scale: $(VENV)/.runtime
+	$(VENV)/bin/python bench/scale.py
 
 ## schema: check Pulumi.yaml's config block against components/settings.py
 schema: $(VENV)/.runtime
