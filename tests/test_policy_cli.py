@@ -148,3 +148,17 @@ def test_bad_instances_exit_2_naming_the_key(tmp_path, instances, key):
     assert result.returncode == 2
     assert any(line.startswith(f"error: {key}") for line in result.stderr.splitlines()), result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("tags, key", [
+    ({"aws:owner": "x"}, "openhands-zai:tags.aws:owner"),
+    ({"owner": 5}, "openhands-zai:tags.owner"),
+    ("platform", "openhands-zai:tags"),
+])
+def test_bad_tags_exit_2_naming_the_key(tmp_path, tags, key):
+    path = tmp_path / "Pulumi.tags.yaml"
+    path.write_text(yaml.safe_dump({"config": {"openhands-zai:tags": tags}}))
+    result = run_ops("plan", "--stack", "tags", "--config-file", str(path))
+    assert result.returncode == 2
+    assert any(line.startswith(f"error: {key}") for line in result.stderr.splitlines()), result.stderr
+    assert "Traceback" not in result.stderr
