@@ -12,12 +12,18 @@ CHECKOV_VENV := .venv-checkov
 # The stacks whose Kubernetes manifests `make scan` checks.
 CLUSTER_STACKS := staging prod
 BUILD := build
+CLI := $(VENV)/bin/openhands-zai
+# A virtualenv is made anew when its path is anything but a working one (a stale link, a copy
+# from another machine): `python -m venv` fails on a dangling link with "File exists".
+define fresh_venv
+test -x $(1)/bin/python || { rm -rf $(1) && $(2) -m venv $(1); }
+endef
 
 .PHONY: plan test lint typecheck fidelity bench bench-scale schema scan package ci clean
 
-$(VENV)/.runtime: requirements.txt
+$(VENV)/.runtime: requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
-	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(call fresh_venv,$(VENV),$(PYTHON))
 	$(VENV)/bin/python -m pip install -q -r requirements.txt
 	@touch $@
 
@@ -27,20 +33,20 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 $(FIDELITY_VENV)/.installed: fidelity/requirements.txt
 	@test -n "$(PYTHON312)" || { echo "the fidelity suite needs Python 3.12 (set PYTHON312=...)"; exit 2; }
-	@test -x $(FIDELITY_VENV)/bin/python || $(PYTHON312) -m venv $(FIDELITY_VENV)
+	@$(call fresh_venv,$(FIDELITY_VENV),$(PYTHON312))
 	$(FIDELITY_VENV)/bin/python -m pip install -q -r fidelity/requirements.txt
 	@touch $@
 
 $(CHECKOV_VENV)/.installed: policy/checkov-requirements.txt
-	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	@$(call fresh_venv,$(CHECKOV_VENV),$(PYTHON))
 	$(CHECKOV_VENV)/bin/python -m pip install -q -r policy/checkov-requirements.txt
 	@touch $@
 
 ## plan: plan the $(STACK) stack offline (real program, Pulumi mock engine)
 plan: $(VENV)/.runtime
-	$(VENV)/bin/python -m ops plan --stack $(STACK) --format $(FORMAT)
+	$(CLI) plan --stack $(STACK) --format $(FORMAT)
 
-## test: unit, component (Pulumi mocks) and command-line tests
+## test: unit, component (Pulumi mocks) and command-line tests, on two workers
 test: $(VENV)/.dev
 	$(VENV)/bin/python -m pytest
 
@@ -50,18 +56,21 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/yamllint -s .github/workflows .yamllint.yaml
 	$(VENV)/bin/actionlint .github/workflows/*.yml
 
-## typecheck: mypy over components/ and ops/
+## typecheck: mypy over the package (components/)
 typecheck: $(VENV)/.dev
 	$(VENV)/bin/mypy
 
-## package: `pip install .` into a fresh virtualenv, then plan each example with the installed package
+## package: `pip install .` into fresh virtualenvs: the core alone plans the Docker example, the extras the cluster one
 package:
-	@rm -rf $(BUILD)/package-venv
+	@rm -rf $(BUILD)/package-venv && mkdir -p $(BUILD)
+	@grep -v '^-e' requirements.txt > $(BUILD)/pins.txt
 	$(PYTHON) -m venv $(BUILD)/package-venv
-	$(BUILD)/package-venv/bin/python -m pip install -q .
-	cd $(BUILD) && package-venv/bin/python -c 'import components, ops; print("installed openhands-zai", components.__version__)'
-	cd $(BUILD) && package-venv/bin/python -m ops plan --project-dir ../examples/docker-host --stack dev > /dev/null
-	cd $(BUILD) && package-venv/bin/python -m ops plan --project-dir ../examples/existing-cluster --stack staging > /dev/null
+	$(BUILD)/package-venv/bin/python -m pip install -q . -c $(BUILD)/pins.txt
+	$(BUILD)/package-venv/bin/python tests/package_check.py core $(BUILD)/package-venv
+	cd examples/docker-host && ../../$(BUILD)/package-venv/bin/openhands-zai plan --stack dev > /dev/null
+	$(BUILD)/package-venv/bin/python -m pip install -q '.[aws,kubernetes]' -c $(BUILD)/pins.txt
+	$(BUILD)/package-venv/bin/python tests/package_check.py extras $(BUILD)/package-venv
+	cd examples/existing-cluster && ../../$(BUILD)/package-venv/bin/openhands-zai plan --stack staging > /dev/null
 	@echo "both examples planned with the installed package"
 
 ## fidelity: rendered settings/env checked by the pinned OpenHands (installs it: ~6 min, 1.4 GB)
@@ -79,19 +88,19 @@ bench: $(VENV)/.runtime
 bench-scale: $(VENV)/.runtime
 	$(VENV)/bin/python bench/scale.py
 
-## schema: check Pulumi.yaml's config block against components/settings.py
+## schema: check Pulumi.yaml's config block against the settings models
 schema: $(VENV)/.runtime
-	$(VENV)/bin/python -m ops schema
+	$(CLI) schema
 
-## scan: the cluster stacks' manifests through checkov (its own virtualenv; skips justified in policy/)
+## scan: the cluster stacks' manifests through checkov (its own virtualenv; skips carried by the manifests)
 scan: $(VENV)/.runtime $(CHECKOV_VENV)/.installed
 	@rm -rf $(BUILD)/manifests
 	@for stack in $(CLUSTER_STACKS); do \
-		$(VENV)/bin/python -m ops plan --stack $$stack --config-file examples/stacks/Pulumi.$$stack.yaml \
+		$(CLI) plan --stack $$stack --config-file examples/stacks/Pulumi.$$stack.yaml \
 			--format manifests --out $(BUILD)/manifests/$$stack || exit 1; done
 	$(VENV)/bin/python policy/checkov_scan.py $(CHECKOV_VENV)/bin/checkov $(BUILD)/manifests
 
 ci: test fidelity scan
 
 clean:
-	rm -rf $(VENV) $(FIDELITY_VENV) $(CHECKOV_VENV) $(BUILD) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(FIDELITY_VENV) $(CHECKOV_VENV) $(BUILD) .pytest_cache .hypothesis .mypy_cache

@@ -2,21 +2,22 @@
 
 import pulumi
 
-from components.settings import read_stack_config
+from openhands_zai import read_stack_config
 
-stack_config = read_stack_config(pulumi.Config())
-settings = stack_config.parse()
+stack_config = read_stack_config()
+settings = stack_config.parse()  # raises ConfigError: every problem, each naming its openhands-zai:* key
 for warning in settings.warnings:
     pulumi.log.warn(warning)
 stack = pulumi.get_stack()
 tags = {"environment": stack, **settings.tags}  # on every AWS resource; `tags.environment` may rename it
+release = settings.release.pinned
 # Provider packages are imported only where a stack uses them: a Docker stack needs no AWS
-# credentials, an AWS-less stack no pulumi_aws.
+# credentials, and no pulumi-aws installed (the `aws` extra).
 
 if settings.peering is not None:
     import pulumi_aws as aws
 
-    from components.network.peering import VpcPeering, VpcPeeringArgs
+    from openhands_zai import VpcPeering, VpcPeeringArgs
 
     peering = settings.peering
     peer_provider = None
@@ -30,8 +31,7 @@ if settings.peering is not None:
                                                      session_name=f"openhands-zai-{stack}-peering")]
             if peering.peer_role_arn else None,
         )
-    vpc_peering = VpcPeering("peering", VpcPeeringArgs(settings=peering, peer_provider=peer_provider,
-                                                       tags=tags))
+    vpc_peering = VpcPeering("peering", VpcPeeringArgs(settings=peering, peer_provider=peer_provider, tags=tags))
     pulumi.export("peeringConnectionId", vpc_peering.connection_id)
     pulumi.export("peeringRoutes", vpc_peering.routes)
     pulumi.export("peerRegion", peering.peer_region)
@@ -39,7 +39,7 @@ if settings.peering is not None:
 
 egress = None
 if settings.egress is not None:
-    from components.network.egress import EgressAllowList, EgressAllowListArgs
+    from openhands_zai import EgressAllowList, EgressAllowListArgs
 
     egress = EgressAllowList("egress", EgressAllowListArgs(settings=settings.egress, environment=stack, tags=tags))
     pulumi.export("securityGroupId", egress.security_group_id)
@@ -51,7 +51,7 @@ if settings.egress is not None:
 
 eks_cluster = None
 if settings.eks is not None:
-    from components.eks import EksCluster, EksClusterArgs
+    from openhands_zai import EksCluster, EksClusterArgs
 
     eks_cluster = EksCluster("eks", EksClusterArgs(
         settings=settings.eks, environment=stack, tags=tags,
@@ -62,7 +62,7 @@ if settings.eks is not None:
 api_key = stack_config.api_key
 zai_key = None
 if settings.secret is not None:
-    from components.secret import ZaiApiKeySecret, ZaiApiKeySecretArgs
+    from openhands_zai import ZaiApiKeySecret, ZaiApiKeySecretArgs
 
     zai_key = ZaiApiKeySecret("zai-api-key", ZaiApiKeySecretArgs(
         settings=settings.secret, environment=stack, api_key=stack_config.api_key, tags=tags,
@@ -75,70 +75,57 @@ if settings.secret is not None:
     pulumi.export("readerRoleArn", zai_key.reader_role_arn)
     pulumi.export("instanceProfileName", zai_key.instance_profile_name)
 
-if settings.target == "kubernetes":
+if settings.kubernetes is not None:
     import pulumi_kubernetes as k8s
 
-    from components.cluster import OpenHandsCluster, OpenHandsClusterArgs
+    from openhands_zai import OpenHandsCluster, OpenHandsClusterArgs
 
     kube = settings.kubernetes
     kube_provider = k8s.Provider("cluster", kubeconfig=eks_cluster.kubeconfig if eks_cluster else kube.kubeconfig,
                                  context=None if eks_cluster else kube.context)
     external = kube.secret_sync == "external-secrets"
+    region = None
     if external:
         import pulumi_aws as aws
 
+        region = aws.config.region
     openhands = OpenHandsCluster(
         "openhands",
         OpenHandsClusterArgs(
-            settings=kube, llm=settings.llm, release=settings.release, debug=settings.debug,
+            settings=kube, llm=settings.llm, release=release, debug=settings.debug,
             api_key=None if external else api_key,
-            secret_name=zai_key.secret_name if external else None,
-            region=aws.config.region if external else None,
+            secret_name=zai_key.secret_name if external and zai_key else None,
+            region=region,
             service_account_role_arn=kube.service_account_role_arn or (zai_key.reader_role_arn if zai_key else None),
             egress=settings.egress,
-            image_digest=settings.docker.image_digest,
         ),
         opts=pulumi.ResourceOptions(providers=[kube_provider]),
     )
     pulumi.export("namespace", openhands.namespace)
     pulumi.export("url", openhands.url)
-elif settings.instances:
+elif settings.docker is not None:
     import pulumi_docker as docker
 
-    from components.instances import OpenHandsInstances, OpenHandsInstancesArgs
-
     docker_host = docker.Provider("docker-host", host=settings.docker.host)
-    openhands = OpenHandsInstances(
-        "openhands",
-        OpenHandsInstancesArgs(instances=settings.instances, release=settings.release, docker=settings.docker,
-                               api_key=api_key, debug=settings.debug, labels={"openhands-zai.stack": stack},
-                               tags=settings.tags),
-        opts=pulumi.ResourceOptions(providers=[docker_host]),
-    )
-    pulumi.export("urls", openhands.urls)
-    pulumi.export("containerIds", openhands.container_ids)
-else:
-    import pulumi_docker as docker
+    on_host = pulumi.ResourceOptions(providers=[docker_host])
+    labels = {"openhands-zai.stack": stack}
+    if settings.instances:
+        from openhands_zai import OpenHandsInstances, OpenHandsInstancesArgs
 
-    from components.container import OpenHandsContainer, OpenHandsContainerArgs
+        instances = OpenHandsInstances("openhands", OpenHandsInstancesArgs(
+            instances=settings.instances, llm=settings.llm, release=release, docker=settings.docker,
+            api_key=api_key, debug=settings.debug, labels=labels, tags=settings.tags), opts=on_host)
+        pulumi.export("urls", instances.urls)
+        pulumi.export("containerIds", instances.container_ids)
+    else:
+        from openhands_zai import OpenHandsContainer, OpenHandsContainerArgs
 
-    docker_host = docker.Provider("docker-host", host=settings.docker.host)
-    openhands = OpenHandsContainer(
-        "openhands",
-        OpenHandsContainerArgs(
-            llm=settings.llm,
-            release=settings.release,
-            docker=settings.docker,
-            api_key=api_key,
-            debug=settings.debug,
-            labels={"openhands-zai.stack": stack},
-            tags=settings.tags,
-        ),
-        opts=pulumi.ResourceOptions(providers=[docker_host]),
-    )
-    pulumi.export("containerId", openhands.container_id)
-    pulumi.export("activeModel", openhands.active_model)
-    pulumi.export("endpoint", openhands.endpoint)
-    pulumi.export("url", openhands.url)
+        openhands_container = OpenHandsContainer("openhands", OpenHandsContainerArgs(
+            llm=settings.llm, release=release, docker=settings.docker, api_key=api_key, debug=settings.debug,
+            labels=labels, tags=settings.tags), opts=on_host)
+        pulumi.export("containerId", openhands_container.container_id)
+        pulumi.export("activeModel", openhands_container.active_model)
+        pulumi.export("endpoint", openhands_container.endpoint)
+        pulumi.export("url", openhands_container.url)
 
-pulumi.export("openhandsVersion", settings.release.version)
+pulumi.export("openhandsVersion", release.version)

@@ -2,19 +2,21 @@
 
 The public API, importable from here::
 
-    from components import OpenHandsContainer, OpenHandsContainerArgs, read_stack_config
+    from openhands_zai import OpenHandsContainer, OpenHandsContainerArgs, parse_stack_settings
 
-- Settings: `read_stack_config` (from a `pulumi.Config("openhands-zai")`), `parse_stack_settings`
-  (from a dict written in code), `StackSettings`, `ConfigError`, `CONFIG_SCHEMA`.
+- Settings (pydantic models): `read_stack_config` (from the running program's config),
+  `parse_stack_settings` (from a dict written in code), `StackSettings` and the concerns' models
+  (`LlmSettings`, `DockerSettings`, `KubernetesSettings`, `SecretSettings`, `EgressSettings`, ...),
+  `ConfigError` (every problem, each naming its `openhands-zai:*` key).
 - Components (each a `pulumi.ComponentResource`; pass providers through `opts`):
-  `OpenHandsContainer` (Docker), `OpenHandsCluster` (Kubernetes), `EksCluster`,
-  `ZaiApiKeySecret` (Secrets Manager + KMS + reader policy/role), `VpcPeering`,
-  `EgressAllowList`, `OpenHandsInstances` (several named instances sharing key and network).
+  `OpenHandsContainer` (Docker), `OpenHandsInstances`, `OpenHandsCluster` (Kubernetes),
+  `EksCluster`, `ZaiApiKeySecret` (Secrets Manager + KMS + reader policy/role), `VpcPeering`,
+  `EgressAllowList`.
 - Policy as code: `POLICIES` (the CrossGuard rules of `policy/`).
-- Testing your own program: `components.testing.ProviderLikeMocks` (see its docstring).
+- Testing your own program: `openhands_zai.testing.ProviderLikeMocks` (see its docstring).
 
 Names resolve on first use, so importing a Docker component never imports pulumi_aws or
-pulumi_kubernetes (and `pulumi up` of a Docker stack needs no AWS credentials).
+pulumi_kubernetes (and `pulumi up` of a Docker stack needs no AWS credentials or extras).
 """
 
 from __future__ import annotations
@@ -22,45 +24,57 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-try:
-    from importlib.metadata import PackageNotFoundError, version
-
-    __version__ = version("openhands-zai")
-except PackageNotFoundError:  # running from a checkout that was not pip-installed
-    __version__ = "0.0.0+checkout"
-
 _EXPORTS = {
-    "CONFIG_SCHEMA": "components.settings",
-    "StackSettings": "components.settings",
-    "parse_stack_settings": "components.settings",
-    "read_stack_config": "components.settings",
-    "settings_from_config": "components.settings",
-    "ConfigError": "components.config_errors",
-    "OpenHandsContainer": "components.container",
-    "OpenHandsContainerArgs": "components.container",
-    "OpenHandsCluster": "components.cluster",
-    "OpenHandsClusterArgs": "components.cluster",
-    "EksCluster": "components.eks",
-    "EksClusterArgs": "components.eks",
-    "ZaiApiKeySecret": "components.secret",
-    "ZaiApiKeySecretArgs": "components.secret",
-    "VpcPeering": "components.network.peering",
-    "VpcPeeringArgs": "components.network.peering",
-    "EgressAllowList": "components.network.egress",
-    "EgressAllowListArgs": "components.network.egress",
-    "OpenHandsInstances": "components.instances",
-    "OpenHandsInstancesArgs": "components.instances",
-    "POLICIES": "components.policies",
+    "StackSettings": ".stack",
+    "parse_stack_settings": ".stack",
+    "read_stack_config": ".stack",
+    "settings_from_config": ".stack",
+    "ConfigError": ".errors",
+    "LlmSettings": ".llm.settings",
+    "LlmProfile": ".llm.settings",
+    "DebugSettings": ".llm.settings",
+    "ReleaseSettings": ".release",
+    "OpenHandsRelease": ".release",
+    "DockerSettings": ".docker.settings",
+    "KubernetesSettings": ".kubernetes.settings",
+    "EksSettings": ".kubernetes.settings",
+    "SecretSettings": ".secret.settings",
+    "PeeringSettings": ".network.settings",
+    "EgressSettings": ".network.settings",
+    "InstanceSettings": ".instances.settings",
+    "OpenHandsContainer": ".docker.component",
+    "OpenHandsContainerArgs": ".docker.component",
+    "OpenHandsInstances": ".instances.component",
+    "OpenHandsInstancesArgs": ".instances.component",
+    "OpenHandsCluster": ".kubernetes.component",
+    "OpenHandsClusterArgs": ".kubernetes.component",
+    "EksCluster": ".kubernetes.eks",
+    "EksClusterArgs": ".kubernetes.eks",
+    "ZaiApiKeySecret": ".secret.component",
+    "ZaiApiKeySecretArgs": ".secret.component",
+    "VpcPeering": ".network.component",
+    "VpcPeeringArgs": ".network.component",
+    "EgressAllowList": ".network.component",
+    "EgressAllowListArgs": ".network.component",
+    "POLICIES": ".guardrails.rules",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        # Read on demand: the installed metadata lookup costs more than the rest of this package's import.
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("openhands-zai")
+        except PackageNotFoundError:  # a checkout that was not installed
+            return "0.0.0+checkout"
     module = _EXPORTS.get(name)
     if module is None:
-        raise AttributeError(f"module 'components' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value  # resolve once
     return value
 

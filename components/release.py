@@ -1,4 +1,5 @@
-"""Facts about the pinned OpenHands release, read from its code (openhands-ai wheel).
+"""The OpenHands release both targets run: the facts about each supported version, read from its
+code (openhands-ai wheel), and the settings that choose one (`openhands-zai:release`).
 
 Each supported version is one row; the fidelity suite (`fidelity/`) installs that exact
 version and checks the rendered settings and environment against its own models.
@@ -6,7 +7,13 @@ version and checks the rendered settings and environment against its own models.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from .errors import Hint
+from .fields import SettingsModel, problem, text_from_number
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,8 @@ class OpenHandsRelease:
     # app_server/status/status_router.py: /alive -> {"status":"ok"}, /health and /ready -> "OK".
     health_path: str = "/health"
     ready_path: str = "/ready"
+    # The image digest the operator verified (`openhands-zai:release.imageDigest`), if any.
+    image_digest: str | None = None
 
     @property
     def agent_server_tag(self) -> str:
@@ -39,9 +48,11 @@ class OpenHandsRelease:
     def settings_path(self) -> str:
         return f"{self.state_dir}/settings.json"
 
-    def image(self, digest: str | None = None) -> str:
+    @property
+    def image(self) -> str:
+        """The server image: the release tag, and the digest when one is pinned."""
         ref = f"{self.image_repository}:{self.version}"
-        return f"{ref}@{digest}" if digest else ref
+        return f"{ref}@{self.image_digest}" if self.image_digest else ref
 
 
 RELEASES: dict[str, OpenHandsRelease] = {
@@ -50,3 +61,24 @@ RELEASES: dict[str, OpenHandsRelease] = {
     ),
 }
 DEFAULT_VERSION = "1.11.0"
+
+
+def _supported(version: str) -> str:
+    if version not in RELEASES:
+        raise problem(f"{version!r} is not supported; supported: {', '.join(RELEASES)}")
+    return version
+
+
+class ReleaseSettings(SettingsModel):
+    """Which OpenHands release both targets run (`openhands-zai:release`)."""
+
+    version: Annotated[str, BeforeValidator(text_from_number), AfterValidator(_supported)] = Field(
+        DEFAULT_VERSION, description=f"Pinned OpenHands release; supported: {', '.join(RELEASES)}.")
+    image_digest: Annotated[str | None, Field(pattern=r"^sha256:[0-9a-f]{64}$"), Hint("sha256:<64 hex digits>")] = Field(
+        None, description="The server image's digest you verified (sha256:...), pinned on both targets.")
+
+    @property
+    def pinned(self) -> OpenHandsRelease:
+        """The release's facts, with the digest when one is set."""
+        return replace(RELEASES[self.version], image_digest=self.image_digest)
+

@@ -1,6 +1,6 @@
 """Mocks that answer as the providers would, for Pulumi's mock engine.
 
-Used by `python -m ops plan` and the tests, and importable by anyone unit-testing a program
+Used by `openhands-zai plan` and the tests, and importable by anyone unit-testing a program
 that uses these components: `pulumi.runtime.set_mocks(ProviderLikeMocks(), preview=False)`.
 
 Answers are deterministic and shaped like the real ones: Docker image ids and digests; AWS

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from openhands_zai.cli.engine import run_program
+from openhands_zai.cli.stack_files import load_plan_config
+from openhands_zai.testing import SECRET_SIG, SIG_KEY
 
-from ops.engine import run_program  # noqa: E402
-from ops.redact import SECRET_SIG, SIG_KEY  # noqa: E402
-from ops.stack_files import load_plan_config  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 FIDELITY_KEY = "fidelity-throwaway-key"
 

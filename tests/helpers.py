@@ -1,10 +1,51 @@
-"""Shared test helpers: settings from a config dict, and a sentinel key that must never leak."""
+"""Shared test helpers: settings from a config dict, the installed command, and a sentinel key
+that must never leak."""
 
-from components.settings import parse_stack_settings
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from openhands_zai import ConfigError, parse_stack_settings
+from tests.conftest import ROOT
 
 # Shaped like a real Z.AI key would be in length, but not in form (the repo hook looks for that).
 SENTINEL_KEY = "sentinel-zai-key-7f3a9c0e5b1d4e2f"
+# The console script `pip install` put beside this interpreter: what a user runs.
+COMMAND = str(Path(sys.executable).parent / "openhands-zai")
 
 
 def settings(**raw):
     return parse_stack_settings(raw)
+
+
+def problems(**raw) -> dict[str, str]:
+    """{key: message} of every problem a stack with these values has (it must have some)."""
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_settings(raw)
+    return {p.key: p.message for p in caught.value.problems}
+
+
+def run_cli(*args, env_extra=None, cwd=ROOT, stdin=None, drop=("ZAI_API_KEY",)):
+    """`openhands-zai ARGS` in a subprocess, from the caller's environment without a key of its own."""
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env.update(env_extra or {})
+    return subprocess.run([COMMAND, *args], cwd=cwd, capture_output=True, text=True, env=env, input=stdin,
+                          timeout=120)
+
+
+def peering_settings(raw):
+    from openhands_zai import PeeringSettings
+
+    return PeeringSettings.model_validate(raw, by_name=False)
+
+
+def egress_settings(raw, endpoint_host="api.z.ai", peer_cidr=None):
+    """As the stack resolves it: the endpoint's host by default, the peer range added."""
+    from openhands_zai import EgressSettings
+
+    return EgressSettings.model_validate(raw, by_name=False).resolved(endpoint_host, peer_cidr)

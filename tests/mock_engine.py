@@ -6,8 +6,7 @@ replace each other's mocks, and the first module's tests would look at an empty 
 
 import pulumi
 
-from components.testing import ProviderLikeMocks
-from ops.redact import SECRET_SIG, SIG_KEY
+from openhands_zai.testing import SECRET_SIG, SIG_KEY, ProviderLikeMocks
 
 
 class RecordingMocks(ProviderLikeMocks):

@@ -1,5 +1,3 @@
-"""Network components: VPC peering to where the LLM traffic goes, and egress allow-listing.
-
-Pure planning (`settings`, `plan`, `kubernetes_policy`) is kept apart from the resource
-declarations (`peering`, `egress`) and tested without the engine.
-"""
+"""The network: peering and egress settings (`settings.py`), routes, rules, firewall targets and
+the Kubernetes egress policies as plain data (`plan.py`, pure), and the AWS components
+`VpcPeering` and `EgressAllowList` (`component.py`)."""

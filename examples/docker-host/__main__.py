@@ -3,7 +3,7 @@
 import pulumi
 import pulumi_docker as docker
 
-from components import OpenHandsContainer, OpenHandsContainerArgs, parse_stack_settings
+from openhands_zai import OpenHandsContainer, OpenHandsContainerArgs, parse_stack_settings
 
 config = pulumi.Config()
 team = config.require("team")
@@ -12,8 +12,8 @@ team = config.require("team")
 # raises ConfigError naming the key (e.g. openhands-zai:profiles.review.temperature).
 settings = parse_stack_settings({
     "zaiEndpoint": "coding-plan",
-    "profiles": {
-        "coding": {},  # the built-in coding profile, unchanged
+    "profiles": {  # merged over the built-ins: coding stays as built in, review is added
+        "latest": None, "large-context": None,  # this team needs neither built-in
         "review": {"model": "glm-4.6", "temperature": 0.1, "thinking": True},
     },
     "defaultProfile": "coding",
@@ -26,7 +26,7 @@ api_key = pulumi.Config("openhands-zai").require_secret("zaiApiKey")  # stays a 
 host = docker.Provider("docker-host", host=settings.docker.host)
 openhands = OpenHandsContainer(
     "openhands",
-    OpenHandsContainerArgs(llm=settings.llm, release=settings.release, docker=settings.docker, api_key=api_key,
+    OpenHandsContainerArgs(llm=settings.llm, release=settings.release.pinned, docker=settings.docker, api_key=api_key,
                            labels={"team": team}, tags={"owner": team, "zai-key-plan": "coding-plan"}),
     opts=pulumi.ResourceOptions(providers=[host]),
 )

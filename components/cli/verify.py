@@ -1,0 +1,181 @@
+"""`openhands-zai verify`: after `pulumi up`, prove the live network is what the stack asked for.
+
+Reads the stack's outputs (`pulumi stack output --json`, or a file of it with `--outputs`) and
+checks the account with boto3:
+- the peering connection is `active`;
+- every expected route exists in its table and points at that connection (the peer side's
+  through the peer role and region the stack used);
+- the workload security group's egress rules equal the allow-list exactly: a missing rule and an
+  extra one are both failures;
+- the managed prefix list holds exactly the allowed IPv4 CIDRs;
+- the Network Firewall exists, is attached to the expected policy.
+One line per check, exit 0 only when all pass.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .aws import AWS_ERRORS, UsageError, client, describe
+
+
+@dataclass
+class Result:
+    check: str
+    ok: bool
+    detail: str
+
+
+def load_outputs(args: Any) -> dict[str, Any]:
+    if args.outputs:
+        try:
+            outputs = json.loads(Path(args.outputs).read_bytes().decode("utf-8"))
+        except FileNotFoundError:
+            raise UsageError(f"--outputs: {args.outputs}: no such file") from None
+        except IsADirectoryError:
+            raise UsageError(f"--outputs: {args.outputs}: is a directory, not a file of stack outputs") from None
+        except PermissionError:
+            raise UsageError(f"--outputs: {args.outputs}: not readable (permission denied)") from None
+        except ValueError:  # not UTF-8, or not JSON
+            raise UsageError(f"--outputs: {args.outputs} is not the JSON of `pulumi stack output --json`") from None
+        if not isinstance(outputs, dict):
+            raise UsageError(f"--outputs: {args.outputs} is not the JSON of `pulumi stack output --json` (a map)")
+        return outputs
+    if shutil.which("pulumi") is None:
+        raise UsageError("--stack: needs the pulumi CLI to read the outputs; or save them with "
+                         "`pulumi stack output --json > outputs.json` and pass --outputs outputs.json")
+    run = subprocess.run(["pulumi", "stack", "output", "--json", "--stack", args.stack], capture_output=True, text=True)
+    if run.returncode != 0:
+        raise UsageError(f"--stack: `pulumi stack output` failed: {run.stderr.strip().splitlines()[-1:]}")
+    return json.loads(run.stdout)
+
+
+def peer_ec2(outputs: dict[str, Any], region: str | None) -> Any:
+    """EC2 on the peer side: the peer region, through the role the stack's peer provider assumed."""
+    peer_region = outputs.get("peerRegion") or region
+    role = outputs.get("peerRoleArn")
+    if not role:
+        return client("ec2", peer_region)
+    import boto3  # present: client() above needed it
+
+    sts = client("sts", region)
+    creds = sts.assume_role(RoleArn=role, RoleSessionName="openhands-zai-verify")["Credentials"]
+    return boto3.session.Session(
+        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"], region_name=peer_region).client("ec2")
+
+
+def check_peering(ec2: Any, peer: Any, outputs: dict[str, Any]) -> list[Result]:
+    pcx = outputs["peeringConnectionId"]
+    found = ec2.describe_vpc_peering_connections(VpcPeeringConnectionIds=[pcx])["VpcPeeringConnections"]
+    status = found[0]["Status"]["Code"] if found else "missing"
+    results = [Result("peering active", status == "active", f"{pcx} is {status}")]
+    for route in outputs.get("peeringRoutes") or []:
+        side_ec2 = peer if route["side"] == "peer" else ec2
+        table, cidr = route["routeTableId"], route["destinationCidr"]
+        name = f"route {route['side']} {table} -> {cidr}"
+        tables = side_ec2.describe_route_tables(RouteTableIds=[table])["RouteTables"]
+        match = [r for t in tables for r in t.get("Routes", []) if r.get("DestinationCidrBlock") == cidr]
+        if not match:
+            results.append(Result(name, False, "missing"))
+        elif match[0].get("VpcPeeringConnectionId") != pcx:
+            target = next((match[0][k] for k in ("VpcPeeringConnectionId", "GatewayId", "NatGatewayId",
+                                                 "TransitGatewayId", "NetworkInterfaceId", "VpcEndpointId")
+                           if match[0].get(k)), "nothing")
+            results.append(Result(name, False, f"points at {target}, not {pcx}"))
+        elif match[0].get("State") == "blackhole":
+            results.append(Result(name, False, f"via {pcx} but blackholed (the connection is not usable)"))
+        else:
+            results.append(Result(name, True, f"via {pcx}"))
+    return results
+
+
+def _rule_key(rule: dict[str, Any]) -> tuple:
+    target = (rule.get("prefixListId") or rule.get("PrefixListId") or rule.get("cidrIpv4") or rule.get("CidrIpv4")
+              or rule.get("cidrIpv6") or rule.get("CidrIpv6")
+              or (rule.get("ReferencedGroupInfo") or {}).get("GroupId") or "?")
+    protocol = str(rule.get("protocol") or rule.get("IpProtocol"))
+    return protocol, rule.get("fromPort", rule.get("FromPort")), rule.get("toPort", rule.get("ToPort")), target
+
+
+def _show(key: tuple) -> str:
+    protocol, low, high, target = key
+    ports = "all ports" if protocol == "-1" else f"{protocol} {low}" + (f"-{high}" if high != low else "")
+    return f"{ports} -> {target}"
+
+
+def check_egress(ec2: Any, outputs: dict[str, Any]) -> list[Result]:
+    group = outputs["securityGroupId"]
+    rules = [r for page in ec2.get_paginator("describe_security_group_rules").paginate(
+        Filters=[{"Name": "group-id", "Values": [group]}]) for r in page["SecurityGroupRules"] if r.get("IsEgress")]
+    live = {_rule_key(r) for r in rules}
+    expected = {_rule_key(r) for r in outputs.get("expectedEgress") or []}
+    missing, extra = sorted(expected - live, key=str), sorted(live - expected, key=str)
+    problems = [f"extra: {_show(k)}" for k in extra] + [f"missing: {_show(k)}" for k in missing]
+    results = [Result("security group egress", not problems,
+                      "; ".join(problems) or f"{group}: exactly the {len(expected)} allowed rules")]
+    prefix_list = outputs.get("prefixListId")
+    if prefix_list:
+        entries = {e["Cidr"] for page in ec2.get_paginator("get_managed_prefix_list_entries").paginate(
+            PrefixListId=prefix_list) for e in page["Entries"]}
+        wanted = {c for c in outputs.get("allowCidrs") or [] if ipaddress.ip_network(c).version == 4}
+        problems = ([f"extra: {c}" for c in sorted(entries - wanted)]
+                    + [f"missing: {c}" for c in sorted(wanted - entries)])
+        results.append(Result("prefix list entries", not problems,
+                              "; ".join(problems) or f"{prefix_list}: {', '.join(sorted(entries))}"))
+    return results
+
+
+def check_firewall(network_firewall: Any, outputs: dict[str, Any]) -> list[Result]:
+    arn = outputs["firewallArn"]
+    firewall = network_firewall.describe_firewall(FirewallArn=arn)["Firewall"]
+    policy = firewall.get("FirewallPolicyArn")
+    ok = policy == outputs.get("firewallPolicyArn")
+    detail = f"{firewall.get('FirewallName')} uses {policy}" + ("" if ok else f", expected {outputs.get('firewallPolicyArn')}")
+    return [Result("firewall policy", ok, detail)]
+
+
+def verify(outputs: dict[str, Any], region: str | None) -> list[Result]:
+    if not any(outputs.get(k) for k in ("peeringConnectionId", "securityGroupId", "firewallArn")):
+        raise UsageError("the outputs name no peering, security group or firewall: is peering or egress configured "
+                         "for this stack?")
+    results: list[Result] = []
+    ec2 = client("ec2", region)
+    sections = []
+    if outputs.get("peeringConnectionId"):
+        sections.append(("peering", lambda: check_peering(ec2, peer_ec2(outputs, region), outputs)))
+    if outputs.get("securityGroupId"):
+        sections.append(("egress", lambda: check_egress(ec2, outputs)))
+    if outputs.get("firewallArn"):
+        sections.append(("firewall", lambda: check_firewall(client("network-firewall", region), outputs)))
+    for name, run in sections:
+        try:
+            results.extend(run())
+        except AWS_ERRORS as error:
+            results.append(Result(name, False, describe(error)))
+    return results
+
+
+def main(args: Any) -> int:
+    try:
+        outputs = load_outputs(args)
+        results = verify(outputs, args.region)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    failed = [r for r in results if not r.ok]
+    if args.format == "json":
+        print(json.dumps({"ok": not failed, "results": [asdict(r) for r in results]}, indent=2))
+    else:
+        width = max(len(r.check) for r in results)
+        for result in results:
+            print(f"  {'PASS' if result.ok else 'FAIL'}  {result.check:<{width}}  {result.detail}")
+        print(f"{'OK' if not failed else 'FAILED'}: {len(results) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0

@@ -1,0 +1,165 @@
+"""A small client for Z.AI's OpenAI-compatible API, for checks only (never for real traffic).
+
+Every answer comes back as an `ApiResult` whose `problem` is one line a person can act on:
+HTTP 401/403, Z.AI business errors (1113 on the general endpoint means a Coding Plan key),
+unknown models, DNS, TLS and timeouts. The key is sent only in the Authorization header and is
+scrubbed from anything the server echoes back.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..llm.endpoints import ENDPOINTS
+
+DEFAULT_TIMEOUT = 20.0
+# Z.AI business error codes that the checks explain (Z.AI API reference, "error codes").
+INSUFFICIENT_BALANCE = "1113"
+MODEL_NOT_FOUND = "1211"
+
+
+@dataclass
+class ApiResult:
+    ok: bool
+    status: int | None
+    latency_ms: float
+    body: Any = None
+    problem: str | None = None  # one line, no secrets
+    code: str | None = None  # Z.AI business code, when the body carries one
+
+
+def is_coding_plan_endpoint(base_url: str) -> bool:
+    """Z.AI's Coding Plan bases (and gateways mirroring them) carry `/coding/` in the path."""
+    return "/coding/" in urlsplit(base_url).path + "/"
+
+
+def _scrub(text: str, key: str) -> str:
+    return text.replace(key, "[secret]") if key else text
+
+
+def _error_fields(body: Any) -> tuple[str | None, str]:
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        code = error.get("code")
+        return (str(code) if code is not None else None), str(error.get("message") or "")
+    return None, ""
+
+
+def explain(status: int | None, code: str | None, message: str, base_url: str, model: str | None) -> str:
+    if code == INSUFFICIENT_BALANCE:
+        if not is_coding_plan_endpoint(base_url):
+            return ("Z.AI error 1113 (insufficient balance) on a pay-as-you-go endpoint: this is how Z.AI answers a "
+                    f"Coding Plan key; use the coding-plan endpoint ({ENDPOINTS['coding-plan']}) "
+                    "(or top up the account, if it is a pay-as-you-go key)")
+        return "Z.AI error 1113 (insufficient balance): the account has no balance or plan quota left for this endpoint"
+    if code == MODEL_NOT_FOUND or (status == 404 and model):
+        return f"model {model!r} is not available to this key on this endpoint (Z.AI error {code or status})"
+    if status == 401:
+        return "HTTP 401: the key was rejected (wrong, revoked or expired); check the secret's AWSCURRENT version"
+    if status == 403:
+        return "HTTP 403: the key is valid but not allowed here (plan, region or account restriction)"
+    if status == 429:
+        return f"HTTP 429: rate limited{f' (Z.AI error {code})' if code else ''}; retry later or lower concurrency"
+    if status is not None and status >= 500:
+        return f"HTTP {status}: Z.AI server error; retry later"
+    detail = f": {message}" if message else ""
+    return f"HTTP {status}{f' (Z.AI error {code})' if code else ''}{detail}"
+
+
+def network_problem(error: BaseException, base_url: str, timeout: float) -> str:
+    host = urlsplit(base_url).hostname
+    reason = getattr(error, "reason", error)
+    if isinstance(reason, (TimeoutError, socket.timeout)) or isinstance(error, (TimeoutError, socket.timeout)):
+        return f"timed out: no answer from {host} within {timeout:g}s"
+    if isinstance(reason, socket.gaierror):
+        return f"DNS: cannot resolve {host} ({reason.strerror or reason})"
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return f"TLS: certificate of {host} not trusted ({reason.verify_message})"
+    if isinstance(reason, ssl.SSLError):
+        return f"TLS: handshake with {host} failed ({reason.reason or reason})"
+    if isinstance(reason, ConnectionRefusedError):
+        return f"connection refused by {host}"
+    return f"cannot reach {host}: {reason}"
+
+
+def call(base_url: str, key: str, method: str, path: str, payload: dict | None = None, *,
+         timeout: float = DEFAULT_TIMEOUT, model: str | None = None) -> ApiResult:
+    url = base_url.rstrip("/") + path
+    data = json.dumps(payload).encode() if payload is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={
+        "Authorization": f"Bearer {key}", "Content-Type": "application/json", "Accept": "application/json",
+        "User-Agent": "openhands-zai-ops"})
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        raw, status = error.read(), error.code
+    except (urllib.error.URLError, OSError) as error:
+        return ApiResult(False, None, (time.monotonic() - started) * 1000,
+                         problem=_scrub(network_problem(error, base_url, timeout), key))
+    latency = (time.monotonic() - started) * 1000
+    try:
+        body = json.loads(raw) if raw else None
+    except ValueError:
+        body = None
+    code, message = _error_fields(body)
+    # Z.AI answers some business errors with HTTP 200 and an error body.
+    if 200 <= status < 300 and code is None:
+        return ApiResult(True, status, latency, body)
+    return ApiResult(False, status, latency, body, _scrub(explain(status, code, message, base_url, model), key), code)
+
+
+def list_models(base_url: str, key: str, *, timeout: float = DEFAULT_TIMEOUT) -> ApiResult:
+    return call(base_url, key, "GET", "/models", timeout=timeout)
+
+
+def model_ids(result: ApiResult) -> list[str]:
+    data = result.body.get("data") if isinstance(result.body, dict) else None
+    return [item.get("id") for item in data or [] if isinstance(item, dict)]
+
+
+def chat(base_url: str, key: str, model: str, *, max_tokens: int = 1, tools: list | None = None,
+         thinking: bool | None = None, prompt: str = "Reply with OK.", timeout: float = DEFAULT_TIMEOUT) -> ApiResult:
+    payload: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": prompt}],
+                               "max_tokens": max_tokens, "stream": False}
+    if tools:
+        payload["tools"] = tools
+        payload["tool_choice"] = "auto"
+    if thinking is not None:
+        payload["thinking"] = {"type": "enabled" if thinking else "disabled"}
+    return call(base_url, key, "POST", "/chat/completions", payload, timeout=timeout, model=model)
+
+
+def first_message(result: ApiResult) -> dict:
+    choices = result.body.get("choices") if isinstance(result.body, dict) else None
+    if choices and isinstance(choices[0], dict):
+        return choices[0].get("message") or {}
+    return {}
+
+
+class KeyRejected(Exception):
+    """The key did not pass verification; the message says why (no secrets in it)."""
+
+
+def verify_key(base_url: str, key: str, model: str, *, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
+    """List models, then a one-token chat completion. Returns what passed; raises KeyRejected."""
+    models = list_models(base_url, key, timeout=timeout)
+    if not models.ok:
+        raise KeyRejected(f"list models: {models.problem}")
+    completion = chat(base_url, key, model, timeout=timeout)
+    if not completion.ok:
+        raise KeyRejected(f"chat completion with {model}: {completion.problem}")
+    if not first_message(completion) and not (completion.body or {}).get("choices"):
+        raise KeyRejected(f"chat completion with {model}: the answer has no choices")
+    return [f"models listed ({models.latency_ms:.0f} ms)",
+            f"one-token chat completion with {model} ({completion.latency_ms:.0f} ms)"]

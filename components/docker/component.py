@@ -1,0 +1,124 @@
+"""OpenHandsContainer: OpenHands as one Docker container, configured for Z.AI GLM.
+
+Equivalent to the documented `docker run` of the pinned release: port 3000, the Docker
+socket (the server starts agent-server sandboxes beside itself), a named volume for the
+state directory, `host.docker.internal:host-gateway`, the agent-server image variables,
+restart `unless-stopped`. On top: a healthcheck on `/health`, log rotation, labels, and the
+rendered `settings.json` uploaded into the state directory before the container starts.
+
+Expects a `docker` provider in `opts.providers` (built by the caller for the target host).
+A change of LLM configuration changes the uploaded file and the environment, which replaces
+the container, so the server restarts on the new settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_docker as docker
+
+from ..guardrails.labels import SANDBOX_RUNTIME_DOCKER_SOCKET, SANDBOX_RUNTIME_LABEL
+from ..llm.catalogue import litellm_model_string
+from ..llm.plan import settings_json
+from ..llm.settings import DebugSettings, LlmSettings
+from ..release import OpenHandsRelease
+from .plan import browser_url, container_env, container_labels, healthcheck_command
+from .settings import DockerSettings
+
+
+def pull_image(name: str, release: OpenHandsRelease, opts: pulumi.ResourceOptions) -> docker.RemoteImage:
+    return docker.RemoteImage(
+        name,
+        name=release.image,
+        keep_locally=True,  # a replaced container must not delete the image under a running one
+        opts=opts,
+    )
+
+
+@dataclass
+class OpenHandsContainerArgs:
+    llm: LlmSettings
+    release: OpenHandsRelease
+    docker: DockerSettings
+    api_key: pulumi.Input[str]
+    debug: DebugSettings = field(default_factory=DebugSettings)
+    labels: dict[str, str] = field(default_factory=dict)
+    # The stack's tags, as labels on the container only: a Docker volume cannot be relabelled,
+    # so the volume keeps `labels` (a tag change must not replace the state volume).
+    tags: dict[str, str] = field(default_factory=dict)
+    # An image pulled once for several containers (OpenHandsInstances); None: this one pulls it.
+    image: Any = None  # a pulumi_docker.RemoteImage
+
+
+class OpenHandsContainer(pulumi.ComponentResource):
+    """The pinned OpenHands image, its state volume and the server container."""
+
+    url: pulumi.Output[str]
+    container_id: pulumi.Output[str]
+    active_model: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+
+    def __init__(self, name: str, args: OpenHandsContainerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("openhands-zai:container:OpenHandsContainer", name, None, opts)
+        release, settings = args.release, args.docker
+        stable_labels, labels = container_labels(args.llm, release, args.debug, args.labels)
+        # The socket mount below is the policy pack's one sandbox-runtime exception; say so on the container.
+        labels = {**args.tags, **labels, SANDBOX_RUNTIME_LABEL: SANDBOX_RUNTIME_DOCKER_SOCKET}
+
+        image = args.image or pull_image(f"{name}-image", release, pulumi.ResourceOptions(parent=self))
+        state = docker.Volume(
+            f"{name}-state",
+            name=settings.state_volume,
+            labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in sorted(stable_labels.items())],
+            # The volume holds conversations and the settings store: `pulumi destroy` leaves it
+            # (Docker re-adopts a volume of the same name on the next `up`).
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+        )
+
+        api_key = pulumi.Output.secret(args.api_key)
+        envs = api_key.apply(lambda key: container_env(args.llm, args.debug, release, settings, key))
+        settings_file = api_key.apply(lambda key: settings_json(args.llm, release, key))
+
+        server = docker.Container(
+            f"{name}-server",
+            name=settings.container_name,
+            image=image.image_id,
+            envs=envs,
+            ports=[docker.ContainerPortArgs(internal=release.port, external=settings.port, ip=settings.listen_address)],
+            volumes=[
+                docker.ContainerVolumeArgs(volume_name=state.name, container_path=release.state_dir),
+                docker.ContainerVolumeArgs(host_path="/var/run/docker.sock", container_path="/var/run/docker.sock"),
+            ],
+            hosts=[docker.ContainerHostArgs(host="host.docker.internal", ip="host-gateway")],
+            uploads=[docker.ContainerUploadArgs(file=release.settings_path, content=settings_file)],
+            restart="unless-stopped",
+            healthcheck=docker.ContainerHealthcheckArgs(
+                tests=healthcheck_command(release),
+                interval="30s",
+                timeout="5s",
+                retries=3,
+                start_period="60s",
+            ),
+            log_driver="json-file",
+            log_opts={"max-size": "20m", "max-file": "5"},
+            labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in sorted(labels.items())],
+            must_run=True,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # The container has a fixed name and host port: the old one must go first.
+                delete_before_replace=True,
+            ),
+        )
+
+        self.url = pulumi.Output.from_input(browser_url(settings))
+        self.container_id = server.id
+        self.active_model = pulumi.Output.from_input(litellm_model_string(args.llm.default.model))
+        self.endpoint = pulumi.Output.from_input(args.llm.base_url)
+        self.register_outputs({
+            "url": self.url,
+            "containerId": self.container_id,
+            "activeModel": self.active_model,
+            "endpoint": self.endpoint,
+        })

@@ -1,0 +1,65 @@
+"""Pure planning for the Docker target: the container's env, labels, healthcheck and URL.
+
+No resources here; `component.py` declares them from these values.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from ..llm.plan import render_env, settings_fingerprint
+from ..llm.settings import DebugSettings, LlmSettings
+from ..release import OpenHandsRelease
+from .settings import DockerSettings
+
+# The image ships Python; curl is not guaranteed, so the healthcheck uses the interpreter.
+_HEALTH_PROBE = (
+    "import sys, urllib.request; "
+    "sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:{port}{path}', timeout=4).status == 200 else 1)"
+)
+
+
+def container_env(llm: LlmSettings, debug: DebugSettings, release: OpenHandsRelease,
+                  docker_settings: DockerSettings, api_key: str) -> list[str]:
+    """The container's sorted `KEY=value` list: the typed settings plus `docker.extraEnv`.
+
+    Validation refuses extraEnv names the typed settings own, so neither shadows the other.
+    """
+    env = {
+        **docker_settings.extra_env,
+        **render_env(llm, debug, api_key),
+        # Pin where the server keeps settings.json, so the uploaded file is the one it reads.
+        "OH_PERSISTENCE_DIR": release.state_dir,
+        "AGENT_SERVER_IMAGE_REPOSITORY": release.agent_server_repository,
+        "AGENT_SERVER_IMAGE_TAG": release.agent_server_tag,
+    }
+    return [f"{name}={value}" for name, value in sorted(env.items())]
+
+
+def container_labels(llm: LlmSettings, release: OpenHandsRelease, debug: DebugSettings,
+                     extra: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(labels that never change, for the volume; the container's labels)."""
+    stable = {"app.kubernetes.io/name": "openhands", **extra}
+    return stable, {
+        **stable,
+        "openhands-zai.version": release.version,
+        # Changes with any rendered setting (never with the key): shows why a container was replaced.
+        "openhands-zai.settings-sha256": settings_fingerprint(llm, release, debug),
+    }
+
+
+def healthcheck_command(release: OpenHandsRelease) -> list[str]:
+    return ["CMD", "python", "-c", _HEALTH_PROBE.format(port=release.port, path=release.health_path)]
+
+
+def browser_url(docker_settings: DockerSettings) -> str:
+    """Where a browser reaches the UI: the published address, or the SSH host when it listens wide."""
+    host = docker_settings.listen_address
+    if docker_settings.host.startswith("ssh://"):
+        remote = urlsplit(docker_settings.host).hostname or "localhost"
+        host = remote if host in ("0.0.0.0", "::") else host
+    elif host in ("0.0.0.0", "::"):
+        host = "localhost"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{docker_settings.port}"

@@ -1,0 +1,53 @@
+"""`openhands-zai:docker`: where and how the Docker target runs the OpenHands server."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from ..errors import Hint
+from ..fields import IpAddress, Port, SettingsModel, problem
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Variables the renderer owns; an extraEnv entry would silently shadow the typed settings.
+_OWNED_ENV = re.compile(r"^(LLM_.*|OPENHANDS_PROVIDER_BASE_URL|DEBUG|LOG_ALL_EVENTS|DEBUG_LLM|"
+                        r"OH_PERSISTENCE_DIR|AGENT_SERVER_IMAGE_.*|ZAI_API_KEY)$")
+
+DockerName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"),
+                       Hint("a Docker name (letters, digits, '_', '.', '-')")]
+
+
+def _env_name(name: str) -> str:
+    if not _ENV_NAME.match(name):
+        raise problem("is not a valid environment variable name")
+    if _OWNED_ENV.match(name):
+        raise problem("is set by the bundle from the typed settings (profiles, zaiEndpoint, debug, release); "
+                      "change those instead")
+    return name
+
+
+def _env_value(value: Any) -> Any:
+    # Docker takes text; YAML gives numbers and flags where a user means their text.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, (int, float)) else value
+
+
+EnvName = Annotated[str, AfterValidator(_env_name)]
+EnvValue = Annotated[str, BeforeValidator(_env_value), Hint("a string")]
+
+
+class DockerSettings(SettingsModel):
+    """The Docker host, the published port, the container and its state volume."""
+
+    host: Annotated[str, Field(pattern=r"^(unix:///\S+|ssh://([^\s/@]+@)?[^\s/@]+)$"),
+                    Hint("a local socket (unix:///var/run/docker.sock) or ssh://[user@]host[:port]")] = \
+        "unix:///var/run/docker.sock"
+    port: Port = 3000
+    listen_address: IpAddress = "127.0.0.1"
+    state_volume: DockerName = "openhands-state"
+    container_name: DockerName = "openhands-app"
+    extra_env: Annotated[dict[EnvName, EnvValue], Hint("a map of variable name to string value")] = \
+        Field(default_factory=dict)

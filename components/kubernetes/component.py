@@ -1,0 +1,119 @@
+"""OpenHandsCluster: OpenHands on Kubernetes, configured for Z.AI GLM.
+
+Creates, in its namespace (Pod Security `restricted`):
+- a ServiceAccount without a mounted token (IRSA annotation for the Secrets Manager reader role);
+- the key: with `external-secrets`, a SecretStore (AWS Secrets Manager, IRSA) and an
+  ExternalSecret that renders the `openhands-llm` Secret (api-key and settings.json) in the
+  cluster, refreshed hourly; with `direct`, that Secret from the key as a Pulumi secret;
+- a StatefulSet of one (conversations and settings live in a file store on its volume): an init
+  container copies settings.json into the state volume at every start, the server reads the key
+  through `secretKeyRef`, runs as the image's `openhands` user without privileges, and starts
+  agent-servers as processes in the pod (OpenHands 1.11's process runtime: no Docker socket, no
+  RBAC); the pod template carries a hash of the LLM settings, so a change rolls the pod;
+- a Service, an Ingress when configured, a PodDisruptionBudget;
+- the egress NetworkPolicies (and CiliumNetworkPolicy) when `openhands-zai:egress` is set.
+
+Expects a `kubernetes` provider in `opts.providers`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from ..llm.settings import DebugSettings, LlmSettings
+from ..network.plan import egress_policies
+from ..network.settings import EgressSettings
+from ..release import OpenHandsRelease
+from . import plan
+from .settings import KubernetesSettings
+
+COMPONENT_TYPE = "openhands-zai:cluster:OpenHandsCluster"  # kept: a new token would change every URN
+
+
+@dataclass
+class OpenHandsClusterArgs:
+    settings: KubernetesSettings
+    llm: LlmSettings
+    release: OpenHandsRelease
+    debug: DebugSettings
+    api_key: pulumi.Input[str] | None = None  # the `direct` sync
+    secret_name: pulumi.Input[str] | None = None  # the `external-secrets` sync: the Secrets Manager secret
+    region: pulumi.Input[str] | None = None
+    service_account_role_arn: pulumi.Input[str] | None = None
+    egress: EgressSettings | None = None
+
+
+def _object(cls, name: str, manifest: dict, opts: pulumi.ResourceOptions, **overrides):
+    return cls(name, metadata=manifest["metadata"], spec=manifest.get("spec"), opts=opts, **overrides)
+
+
+class OpenHandsCluster(pulumi.ComponentResource):
+    namespace: pulumi.Output[str]
+    service_name: pulumi.Output[str]
+    url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: OpenHandsClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        settings = args.settings
+        if settings.secret_sync == "external-secrets" and (args.secret_name is None or args.region is None):
+            raise ValueError("OpenHandsCluster: external-secrets needs args.secret_name and args.region")
+        if settings.secret_sync == "direct" and args.api_key is None:
+            raise ValueError("OpenHandsCluster: the direct sync needs args.api_key")
+        ns_manifest = plan.namespace(settings)
+        namespace = k8s.core.v1.Namespace(f"{name}-namespace", metadata=ns_manifest["metadata"],
+                                          opts=pulumi.ResourceOptions(parent=self))
+        inside = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+
+        account = pulumi.Output.from_input(args.service_account_role_arn).apply(
+            lambda role: plan.service_account(settings, role))
+        service_account = k8s.core.v1.ServiceAccount(
+            f"{name}-service-account", metadata=account.apply(lambda m: m["metadata"]),
+            automount_service_account_token=False, opts=inside)
+
+        if settings.secret_sync == "external-secrets":
+            store = pulumi.Output.from_input(args.region).apply(lambda region: plan.secret_store(settings, region))
+            secret_store = k8s.apiextensions.CustomResource(
+                f"{name}-secret-store", api_version=plan.ESO_API, kind="SecretStore",
+                metadata=store.apply(lambda m: m["metadata"]), spec=store.apply(lambda m: m["spec"]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, service_account]))
+            external = pulumi.Output.from_input(args.secret_name).apply(
+                lambda secret: plan.external_secret(settings, args.llm, args.release, secret))
+            llm_secret: pulumi.CustomResource = k8s.apiextensions.CustomResource(
+                f"{name}-external-secret", api_version=plan.ESO_API, kind="ExternalSecret",
+                metadata=external.apply(lambda m: m["metadata"]), spec=external.apply(lambda m: m["spec"]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[secret_store]))
+        else:
+            data = pulumi.Output.secret(args.api_key).apply(lambda key: plan.secret_data(args.llm, args.release, key))
+            manifest = plan.direct_secret(settings, {})
+            llm_secret = k8s.core.v1.Secret(f"{name}-llm", metadata=manifest["metadata"], type="Opaque",
+                                            string_data=data, opts=inside)
+
+        workload = plan.statefulset(settings, args.llm, args.debug, args.release)
+        _object(k8s.apps.v1.StatefulSet, f"{name}-server", workload,
+                pulumi.ResourceOptions(parent=self, depends_on=[namespace, llm_secret, service_account]))
+        service = _object(k8s.core.v1.Service, f"{name}-service", plan.service(settings, args.release), inside)
+        ingress = plan.ingress(settings)
+        if ingress is not None:
+            _object(k8s.networking.v1.Ingress, f"{name}-ingress", ingress, inside)
+        _object(k8s.policy.v1.PodDisruptionBudget, f"{name}-disruption-budget", plan.disruption_budget(settings),
+                inside)
+        if args.egress is not None:
+            for policy in egress_policies(args.egress, settings.namespace, cilium=settings.cilium,
+                                          pod_labels=plan.SELECTOR):
+                policy_name = f"{name}-{policy['metadata']['name']}"
+                if policy["kind"] == "NetworkPolicy":
+                    _object(k8s.networking.v1.NetworkPolicy, policy_name, policy, inside)
+                else:
+                    k8s.apiextensions.CustomResource(policy_name, api_version=policy["apiVersion"], kind=policy["kind"],
+                                                     metadata=policy["metadata"], spec=policy["spec"], opts=inside)
+
+        self.namespace = namespace.metadata.apply(lambda m: m["name"])
+        self.service_name = service.metadata.apply(lambda m: m["name"])
+        self.url = pulumi.Output.from_input(
+            f"https://{settings.ingress.host}" if settings.ingress and settings.ingress.tls_secret_name
+            else f"http://{settings.ingress.host}" if settings.ingress
+            else f"kubectl -n {settings.namespace} port-forward svc/{plan.APP} 3000:80, then http://127.0.0.1:3000")
+        self.register_outputs({"namespace": self.namespace, "serviceName": self.service_name, "url": self.url})

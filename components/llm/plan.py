@@ -1,0 +1,113 @@
+"""Render one `LlmSettings` into every form the pinned OpenHands reads (pure: no resources).
+
+1. `settings.json` for the GUI server's file settings store: the server takes its model and
+   key from here, not from `LLM_MODEL`/`LLM_API_KEY`.
+2. The container environment: `LLM_*` (read by `LLM.load_from_env()` and forwarded into
+   agent-server sandboxes), the provider base URL, the debug toggles.
+3. The LiteLLM model string (`zai/<model>`), with the base URL passed beside it.
+
+The API key is a parameter: callers pass it inside `Output.apply` of a secret, so it never
+leaves Pulumi's secret handling. Nothing here logs or stores it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from ..release import OpenHandsRelease
+from .catalogue import litellm_model_string
+from .settings import DebugSettings, LlmProfile, LlmSettings
+
+# LlmProfile fields that map straight onto openhands.sdk.llm.LLM fields of the same name.
+_DIRECT_FIELDS = (
+    "temperature", "top_p", "max_input_tokens", "max_output_tokens", "native_tool_calling",
+    "num_retries", "retry_multiplier", "retry_min_wait", "retry_max_wait", "timeout",
+    "caching_prompt", "drop_params",
+)
+
+
+_NOT_IN_ENV = frozenset({"litellm_extra_body"})
+
+
+def llm_fields(profile: LlmProfile, base_url: str, api_key: str) -> dict[str, Any]:
+    """The `openhands.sdk.llm.LLM` fields for one profile (snake_case, JSON-ready)."""
+    body: dict[str, Any] = {
+        "model": litellm_model_string(profile.model),
+        "api_key": api_key,
+        "base_url": base_url,
+    }
+    for name in _DIRECT_FIELDS:
+        value = getattr(profile, name)
+        if value is not None:
+            body[name] = value
+    if profile.extra_headers:
+        body["extra_headers"] = dict(profile.extra_headers)
+    if profile.thinking is not None:
+        # Z.AI's request field; LiteLLM passes extra_body through untouched.
+        body["litellm_extra_body"] = {"thinking": {"type": "enabled" if profile.thinking else "disabled"}}
+    return body
+
+
+def render_settings(config: LlmSettings, release: OpenHandsRelease, api_key: str) -> dict[str, Any]:
+    """The server's `settings.json`: the default profile active, every profile saved."""
+    agent_llm = llm_fields(config.default, config.base_url, api_key)
+    if config.fallback_profiles:
+        # The SDK's form: profile names tried in order on transient errors.
+        agent_llm["fallback_strategy"] = {"fallback_llms": list(config.fallback_profiles)}
+    return {
+        "v1_enabled": True,
+        "agent_settings": {
+            "schema_version": release.agent_settings_schema_version,
+            "agent_kind": "openhands",
+            "llm": agent_llm,
+        },
+        "llm_profiles": {
+            "profiles": {
+                name: llm_fields(profile, config.base_url, api_key)
+                for name, profile in config.profiles.items()
+            },
+            "active": config.default_profile,
+        },
+    }
+
+
+def settings_json(config: LlmSettings, release: OpenHandsRelease, api_key: str) -> str:
+    return json.dumps(render_settings(config, release, api_key), indent=2, sort_keys=True) + "\n"
+
+
+def _env_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        # LLM.load_from_env() parses JSON for dict/list fields.
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return str(value)
+
+
+def render_env(config: LlmSettings, debug: DebugSettings, api_key: str) -> dict[str, str]:
+    """`LLM_*` = the default profile (also forwarded into sandboxes), base URL, debug toggles."""
+    env = {
+        f"LLM_{name.upper()}": _env_value(value)
+        for name, value in llm_fields(config.default, config.base_url, api_key).items()
+        # SDK 1.34's LLM.load_from_env() cannot parse a non-optional dict field and fails on
+        # LLM_LITELLM_EXTRA_BODY (the fidelity suite shows it). Thinking reaches the agent
+        # through settings.json, which the server hands to the agent-server.
+        if name not in _NOT_IN_ENV
+    }
+    # app_server/config.py: the provider base-URL fallback for profiles without one.
+    env["OPENHANDS_PROVIDER_BASE_URL"] = config.base_url
+    env["DEBUG"] = _env_value(debug.debug)
+    env["LOG_ALL_EVENTS"] = _env_value(debug.log_all_events)
+    env["DEBUG_LLM"] = _env_value(debug.debug_llm)
+    return env
+
+
+def settings_fingerprint(config: LlmSettings, release: OpenHandsRelease, debug: DebugSettings) -> str:
+    """A hash of everything rendered except the key: a label that changes with the config."""
+    rendered = {
+        "settings": render_settings(config, release, api_key=""),
+        "env": render_env(config, debug, api_key=""),
+    }
+    return hashlib.sha256(json.dumps(rendered, sort_keys=True).encode()).hexdigest()[:16]

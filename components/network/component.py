@@ -1,0 +1,278 @@
+"""The network components: VpcPeering and EgressAllowList (both need pulumi-aws).
+
+VpcPeering: the OpenHands VPC peered with the VPC the LLM traffic goes to (a gateway, a proxy).
+Creates the requester connection; the accepter, when the peer is in another account or region,
+through the peer provider passed in (built by the caller from peerOwnerId/peerRegion/peerRoleArn;
+same account and region auto-accept without one); DNS-resolution options on each side by that
+side's provider; a route in every local route table to the peer range and in every peer route
+table to the local range.
+
+EgressAllowList: egress for the OpenHands workloads denied by default, allowed only where named.
+
+Creates:
+- a managed prefix list with the allowed IPv4 CIDRs (and the peer range when peered);
+- a security group without the default allow-all egress, and one egress rule per allowed
+  port to the prefix list (IPv6 CIDRs get their own rules), DNS to the resolver, each described;
+- optionally an AWS Network Firewall domain allow-list: a stateful rule group (ALLOWLIST of
+  `allowDomains` on TLS SNI and HTTP Host), a strict-order policy that drops established
+  traffic nothing allowed, the firewall in the given subnets, and the routes that put its
+  endpoints on the internet path (NAT subnets' default route, and the return route from the
+  internet gateway's edge route table).
+
+Peering traffic never passes the Network Firewall (AWS does not inspect VPC-peering traffic), so
+the peered path is restricted by the security group alone: the peer range is in the prefix list,
+on the allowed ports only.
+
+The Docker target on an AWS host: attach the group (output `securityGroupId`) to the instance
+that runs Docker; containers leave through the instance's interface, so the group applies to
+OpenHands and to the agent sandboxes it starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from ..guardrails.labels import EGRESS_EXCEPTION_INSECURE, EGRESS_EXCEPTION_TAG
+from .plan import (
+    INTERNET_V4,
+    egress_rules,
+    firewall_endpoint,
+    firewall_rule_group_capacity,
+    firewall_rule_targets,
+    open_to_internet,
+    peering_routes,
+    prefix_list_cidrs,
+)
+from .settings import EgressSettings, PeeringSettings
+
+PEERING_TYPE = "openhands-zai:network:VpcPeering"
+EGRESS_TYPE = "openhands-zai:network:EgressAllowList"
+
+
+@dataclass
+class VpcPeeringArgs:
+    settings: PeeringSettings
+    peer_provider: aws.Provider | None = None  # required when settings.needs_peer_provider
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class VpcPeering(pulumi.ComponentResource):
+    connection_id: pulumi.Output[str]
+    routes: list[dict[str, str]]  # side, routeTableId, destinationCidr: what `ops verify` checks
+
+    def __init__(self, name: str, args: VpcPeeringArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(PEERING_TYPE, name, None, opts)
+        settings = args.settings
+        if settings.needs_peer_provider and args.peer_provider is None:
+            raise ValueError("VpcPeering: a peer in another account or region needs args.peer_provider")
+        tags = {"Name": f"openhands-zai-{name}", **args.tags}
+        local = pulumi.ResourceOptions(parent=self)
+        peer = pulumi.ResourceOptions(parent=self, provider=args.peer_provider) if args.peer_provider else local
+        dns = settings.allow_remote_dns_resolution
+
+        connection = aws.ec2.VpcPeeringConnection(
+            f"{name}-connection",
+            vpc_id=settings.vpc_id,
+            peer_vpc_id=settings.peer_vpc_id,
+            peer_owner_id=settings.peer_owner_id,
+            peer_region=settings.peer_region,
+            # AWS accepts automatically only inside one account and region.
+            auto_accept=not settings.needs_peer_provider,
+            tags={**tags, "Side": "requester"},
+            opts=local,
+        )
+        if settings.needs_peer_provider:
+            accepter = aws.ec2.VpcPeeringConnectionAccepter(
+                f"{name}-accepter",
+                vpc_peering_connection_id=connection.id,
+                auto_accept=True,
+                tags={**tags, "Side": "accepter"},
+                opts=peer,
+            )
+            active_id = accepter.id  # options and routes need an active connection
+            aws.ec2.PeeringConnectionOptions(
+                f"{name}-requester-options", vpc_peering_connection_id=active_id,
+                requester=aws.ec2.PeeringConnectionOptionsRequesterArgs(allow_remote_vpc_dns_resolution=dns),
+                opts=local)
+            aws.ec2.PeeringConnectionOptions(
+                f"{name}-accepter-options", vpc_peering_connection_id=active_id,
+                accepter=aws.ec2.PeeringConnectionOptionsAccepterArgs(allow_remote_vpc_dns_resolution=dns),
+                opts=peer)
+        else:
+            active_id = connection.id
+            aws.ec2.PeeringConnectionOptions(
+                f"{name}-options", vpc_peering_connection_id=active_id,
+                requester=aws.ec2.PeeringConnectionOptionsRequesterArgs(allow_remote_vpc_dns_resolution=dns),
+                accepter=aws.ec2.PeeringConnectionOptionsAccepterArgs(allow_remote_vpc_dns_resolution=dns),
+                opts=local)
+
+        planned = peering_routes(settings)
+        for route in planned:
+            aws.ec2.Route(
+                f"{name}-route-{route.name}",
+                route_table_id=route.route_table_id,
+                destination_cidr_block=route.destination_cidr,
+                vpc_peering_connection_id=active_id,
+                opts=peer if route.side == "peer" else local,
+            )
+
+        self.connection_id = active_id
+        self.routes = [{"side": r.side, "routeTableId": r.route_table_id, "destinationCidr": r.destination_cidr}
+                       for r in planned]
+        self.register_outputs({"connectionId": self.connection_id, "routes": self.routes})
+
+
+@dataclass
+class EgressAllowListArgs:
+    settings: EgressSettings
+    environment: str  # names the firewall resources (their names are required and unique per account)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class EgressAllowList(pulumi.ComponentResource):
+    security_group_id: pulumi.Output[str]
+    prefix_list_id: pulumi.Output[str | None]
+    firewall_arn: pulumi.Output[str | None]
+    firewall_policy_arn: pulumi.Output[str | None]
+    expected_egress: pulumi.Output[list[dict]]
+
+    def __init__(self, name: str, args: EgressAllowListArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(EGRESS_TYPE, name, None, opts)
+        settings = args.settings
+        tags = {"environment": args.environment, "app": "openhands-zai", "managed-by": "pulumi", **args.tags}
+        child = pulumi.ResourceOptions(parent=self)
+
+        cidrs = prefix_list_cidrs(settings)
+        prefix_list = None
+        if cidrs:
+            prefix_list = aws.ec2.ManagedPrefixList(
+                f"{name}-allow-list",
+                address_family="IPv4",
+                # Room to add entries later without replacing the list (and the rules that use it).
+                max_entries=max(10, len(cidrs) + 5),
+                entries=[aws.ec2.ManagedPrefixListEntryArgs(cidr=cidr, description="openhands-zai egress allow-list")
+                         for cidr in cidrs],
+                tags={**tags, "Name": f"{name}-allow-list",
+                      **({EGRESS_EXCEPTION_TAG: EGRESS_EXCEPTION_INSECURE} if open_to_internet(cidrs) else {})},
+                opts=child,
+            )
+        group = aws.ec2.SecurityGroup(
+            f"{name}-workloads",
+            vpc_id=settings.vpc_id,
+            description="OpenHands workloads: egress only to the openhands-zai allow-list",
+            # No inline rules: the provider removes AWS's default allow-all egress on create, and
+            # each allowed flow below is its own resource.
+            revoke_rules_on_delete=True,
+            tags={**tags, "Name": f"{name}-workloads"},
+            opts=child,
+        )
+        prefix_list_id = prefix_list.id if prefix_list else pulumi.Output.from_input(None)
+        planned = egress_rules(settings)
+        for rule in planned:
+            target = ({"prefix_list_id": prefix_list.id} if rule.target == "prefix-list"
+                      else {"cidr_ipv6": rule.target} if ":" in rule.target else {"cidr_ipv4": rule.target})
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-{rule.name}",
+                security_group_id=group.id,
+                ip_protocol=rule.protocol,
+                from_port=rule.port,
+                to_port=rule.port,
+                description=rule.description,
+                tags={**tags, "Name": f"{name}-{rule.name}",
+                      **({EGRESS_EXCEPTION_TAG: rule.exception} if rule.exception else {})},
+                opts=child,
+                **target,
+            )
+
+        firewall_arn: pulumi.Output[str | None] = pulumi.Output.from_input(None)
+        policy_arn: pulumi.Output[str | None] = pulumi.Output.from_input(None)
+        if settings.firewall is not None:
+            firewall_arn, policy_arn = self._firewall(name, args, tags, child)
+
+        self.security_group_id = group.id
+        self.prefix_list_id = prefix_list_id
+        self.firewall_arn = firewall_arn
+        self.firewall_policy_arn = policy_arn
+        self.expected_egress = prefix_list_id.apply(lambda pl: [rule.as_dict(pl) for rule in planned])
+        self.register_outputs({
+            "securityGroupId": self.security_group_id,
+            "prefixListId": self.prefix_list_id,
+            "firewallArn": self.firewall_arn,
+            "firewallPolicyArn": self.firewall_policy_arn,
+        })
+
+    def _firewall(self, name: str, args: EgressAllowListArgs, tags: dict[str, str],
+                  child: pulumi.ResourceOptions) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        settings, firewall = args.settings, args.settings.firewall
+        domains = settings.allow_domains or ()
+        if not domains:
+            raise ValueError("EgressAllowList: the firewall needs allow_domains; pass settings resolved with "
+                             "EgressSettings.resolved(endpoint host, peer range) (StackSettings.egress is)")
+        prefix = f"openhands-zai-{args.environment}"
+        rule_group = aws.networkfirewall.RuleGroup(
+            f"{name}-domains",
+            name=f"{prefix}-domains",
+            type="STATEFUL",
+            capacity=firewall_rule_group_capacity(domains),
+            description="Domains OpenHands may reach (the Z.AI endpoint unless configured)",
+            rule_group=aws.networkfirewall.RuleGroupRuleGroupArgs(
+                rules_source=aws.networkfirewall.RuleGroupRuleGroupRulesSourceArgs(
+                    rules_source_list=aws.networkfirewall.RuleGroupRuleGroupRulesSourceRulesSourceListArgs(
+                        generated_rules_type="ALLOWLIST",
+                        target_types=["TLS_SNI", "HTTP_HOST"],
+                        targets=firewall_rule_targets(domains),
+                    )),
+                stateful_rule_options=aws.networkfirewall.RuleGroupRuleGroupStatefulRuleOptionsArgs(
+                    rule_order="STRICT_ORDER"),
+            ),
+            tags=tags,
+            opts=child,
+        )
+        policy = aws.networkfirewall.FirewallPolicy(
+            f"{name}-policy",
+            name=f"{prefix}-egress",
+            description="Strict order: the domain allow-list, then drop whatever it did not allow",
+            firewall_policy=aws.networkfirewall.FirewallPolicyFirewallPolicyArgs(
+                stateless_default_actions=["aws:forward_to_sfe"],
+                stateless_fragment_default_actions=["aws:forward_to_sfe"],
+                stateful_engine_options=aws.networkfirewall.FirewallPolicyFirewallPolicyStatefulEngineOptionsArgs(
+                    rule_order="STRICT_ORDER"),
+                # drop_established, not drop_strict: the TLS handshake must get far enough for the
+                # SNI to be read before the allow-list can match it.
+                stateful_default_actions=["aws:drop_established", "aws:alert_established"],
+                stateful_rule_group_references=[
+                    aws.networkfirewall.FirewallPolicyFirewallPolicyStatefulRuleGroupReferenceArgs(
+                        resource_arn=rule_group.arn, priority=1)],
+            ),
+            tags=tags,
+            opts=child,
+        )
+        network_firewall = aws.networkfirewall.Firewall(
+            f"{name}-firewall",
+            name=f"{prefix}-egress",
+            vpc_id=settings.vpc_id,
+            firewall_policy_arn=policy.arn,
+            subnet_mappings=[aws.networkfirewall.FirewallSubnetMappingArgs(subnet_id=subnet)
+                             for subnet in firewall.subnet_ids],
+            delete_protection=firewall.delete_protection,
+            tags=tags,
+            opts=child,
+        )
+        statuses = network_firewall.firewall_statuses
+
+        def endpoint_in(zone: str) -> pulumi.Output[str]:
+            return statuses.apply(lambda s: firewall_endpoint(s, zone))
+
+        for route in firewall.internet_routes:
+            aws.ec2.Route(f"{name}-internet-{route.route_table_id}", route_table_id=route.route_table_id,
+                          destination_cidr_block=INTERNET_V4, vpc_endpoint_id=endpoint_in(route.availability_zone),
+                          opts=child)
+        for back in firewall.return_routes:
+            # "/" is not welcome in a resource name: 10.20.0.0/24 -> 10.20.0.0-24.
+            aws.ec2.Route(f"{name}-return-{back.route_table_id}-{back.destination_cidr.replace('/', '-')}",
+                          route_table_id=back.route_table_id, destination_cidr_block=back.destination_cidr,
+                          vpc_endpoint_id=endpoint_in(back.availability_zone), opts=child)
+        return network_firewall.arn, policy.arn

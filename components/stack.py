@@ -1,0 +1,316 @@
+"""The stack's settings: every `openhands-zai:*` key, typed once and validated at the edge.
+
+`StackSettings` composes the concerns' models, one key each (`docker`, `secret`, `egress`, ...),
+plus the LLM description, whose keys (`zaiEndpoint`, `profiles`, `defaultProfile`,
+`fallbackProfiles`) sit at the top of the stack file and so come from `LlmSettings` itself.
+Checks across concerns sit on the later field and read the earlier ones, so they run beside
+every other field's checks: one run reports every problem. Its JSON Schema is the source of
+`Pulumi.yaml`'s typed `config:` block (`openhands-zai schema --write`, checked in CI).
+
+`read_stack_config` reads the keys through Pulumi's public API, as `pulumi up` passes them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, get_origin
+from urllib.parse import urlsplit
+
+import pulumi
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+
+from .aws_ids import Tags
+from .docker.settings import DockerSettings
+from .errors import PROJECT, ConfigError, ConfigProblem, Hint, config_key, problems_from
+from .fields import problem, problems_at
+from .instances.settings import InstanceSettings, with_ports, with_stack_choice
+from .kubernetes.settings import EksSettings, KubernetesSettings
+from .llm.endpoints import resolve_endpoint
+from .llm.settings import DebugSettings, LlmSettings
+from .network.settings import EgressSettings, PeeringSettings
+from .release import ReleaseSettings
+from .secret.settings import SecretSettings
+
+API_KEY = "zaiApiKey"
+# The key is not a setting: it is read as a Pulumi secret and never validated into a model.
+API_KEY_DECLARATION = {
+    "type": "string", "secret": True,
+    "description": "The Z.AI API key. Set it with `pulumi config set --secret openhands-zai:zaiApiKey`.",
+}
+
+
+class StackSettings(LlmSettings):
+    """Every `openhands-zai:*` setting of a stack (the key excepted)."""
+
+    unknown_key_hints = (
+        (r"^openhandsVersion$", "moved in 0.7.0: set openhands-zai:release.version"),
+        (r"^imageDigest$", "is a release setting: set openhands-zai:release.imageDigest"),
+    )
+
+    target: Literal["docker", "kubernetes"] = Field("docker", description="Where OpenHands runs: docker or kubernetes.")
+    release: ReleaseSettings = Field(
+        ReleaseSettings(),
+        description="The OpenHands release both targets run: {version (1.11.0), imageDigest (sha256:...)}.")
+    debug: DebugSettings = Field(
+        DebugSettings(),
+        description="Logging toggles: {debug (DEBUG), logAllEvents (LOG_ALL_EVENTS), debugLlm (DEBUG_LLM)}.")
+    tags: Tags = Field(
+        {},
+        description="Tags on every AWS resource and labels on the Docker container, e.g. {owner, cost-center, "
+                    "zai-key-plan: coding-plan} (the policy pack advises environment, owner and cost-center; "
+                    "environment is the stack's name unless set).")
+    docker: DockerSettings | None = Field(
+        None, validate_default=True,
+        description="Docker target (unset: the defaults): {host (unix:///var/run/docker.sock or ssh://user@host), "
+                    "port (3000), listenAddress (127.0.0.1), stateVolume (openhands-state), containerName "
+                    "(openhands-app), extraEnv}.")
+    eks: EksSettings | None = Field(
+        None, description="Create an EKS cluster for the Kubernetes target: {version, subnetIds, nodeInstanceTypes, "
+                          "nodeCount, securityGroupIds}.")
+    secret: SecretSettings | None = Field(
+        None, description="Keep the key in AWS Secrets Manager (unset: the key goes from the stack straight to "
+                          "OpenHands): {name, kmsKeyArn, recoveryWindowInDays (7-30), replicaRegions, readerRoleArns, "
+                          "createReaderRole (true | {ec2: true} | {irsa: {oidcProviderArn, namespace, "
+                          "serviceAccount}} | {principalArns}), rotationManaged, tags}.")
+    kubernetes: KubernetesSettings | None = Field(
+        None, validate_default=True,
+        description="Kubernetes target: {kubeconfig, context, namespace, replicas (1), resources, storage: {size, "
+                    "className}, ingress: {host, className, tlsSecretName, annotations}, secretSync (external-secrets "
+                    "| direct), serviceAccountRoleArn, cilium, runtime: {kind: process}}.")
+    peering: PeeringSettings | None = Field(
+        None, description="VPC peering (unset: none): {vpcId, vpcCidr, routeTableIds, peerVpcId, peerCidr, "
+                          "peerRouteTableIds, peerOwnerId, peerRegion, peerRoleArn, allowRemoteDnsResolution}.")
+    egress: EgressSettings | None = Field(
+        None, description="Egress allow-list (unset: none): {vpcId, allowCidrs, allowDomains (default: the "
+                          "endpoint's host), ports ([443]), dnsResolverCidr, allowInsecureEgress, firewall: {enabled, "
+                          "subnetIds, internetRoutes, returnRoutes, deleteProtection, allowHttpsToFirewall}}.")
+    instances: Annotated[tuple[InstanceSettings, ...], Hint("a non-empty list of instances")] | None = Field(
+        None, description="Several named OpenHands instances (e.g. one per team) sharing the key, secret and network, "
+                    "each {name, profiles (merged over the stack's), defaultProfile, fallbackProfiles, port (default "
+                    "docker.port + index)}; its container and volume are docker.containerName/stateVolume + '-' + "
+                    "name. Docker target.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _instances_start_from_the_stack_choice(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and isinstance(raw.get("instances"), list):
+            raw = {**raw, "instances": [with_stack_choice(item, raw) for item in raw["instances"]]}
+        return raw
+
+    @field_validator("docker")
+    @classmethod
+    def _docker_for_the_docker_target(cls, docker: DockerSettings | None, info: ValidationInfo) -> Any:
+        target = info.data.get("target")
+        if docker is None:
+            return DockerSettings() if target == "docker" else None
+        if target == "kubernetes":
+            raise problem("is set, but openhands-zai:target is kubernetes (the image digest is "
+                          "openhands-zai:release.imageDigest)")
+        return docker
+
+    @field_validator("eks")
+    @classmethod
+    def _eks_for_the_cluster_target(cls, eks: EksSettings | None, info: ValidationInfo) -> Any:
+        if eks is not None and info.data.get("target") == "docker":
+            raise problem("is set, but openhands-zai:target is not kubernetes")
+        return eks
+
+    @field_validator("secret")
+    @classmethod
+    def _irsa_provider_known(cls, secret: SecretSettings | None, info: ValidationInfo) -> Any:
+        trust = secret.create_reader_role if secret is not None else None
+        if trust is not None and trust.irsa is not None and trust.irsa.oidc_provider_arn is None \
+                and info.data.get("eks") is None and "eks" in info.data:
+            raise problems_at(cls.__name__, [(("createReaderRole", "irsa", "oidcProviderArn"),
+                                              "is required unless openhands-zai:eks builds the cluster (then the new "
+                                              "cluster's OIDC provider is used)")])
+        return secret
+
+    @field_validator("kubernetes")
+    @classmethod
+    def _cluster_has_what_it_needs(cls, kube: KubernetesSettings | None, info: ValidationInfo) -> Any:
+        target = info.data.get("target")
+        if kube is None:
+            kube = KubernetesSettings() if target == "kubernetes" else None
+        elif target == "docker":
+            raise problem("is set, but openhands-zai:target is not kubernetes")
+        if kube is None:
+            return None
+        found: list[tuple[tuple[str | int, ...], str]] = []
+        if info.data.get("eks") is not None and (kube.kubeconfig or kube.context):
+            found.append((("kubeconfig",), "is not used with openhands-zai:eks: the provider connects to the new "
+                                           "cluster"))
+        if kube.secret_sync == "external-secrets" and "secret" in info.data:
+            secret = info.data["secret"]
+            trust = secret.create_reader_role if secret is not None else None
+            if secret is None:
+                found.append((("secretSync",), "external-secrets reads the key from AWS Secrets Manager: set "
+                                               "openhands-zai:secret, or use secretSync: direct"))
+            elif (trust is None or trust.irsa is None) and not kube.service_account_role_arn:
+                found.append((("serviceAccountRoleArn",), "is needed for external-secrets (the SecretStore "
+                              "authenticates as the openhands service account through IRSA): set it, or "
+                              "openhands-zai:secret.createReaderRole.irsa"))
+        if found:
+            raise problems_at(cls.__name__, found)
+        return kube
+
+    @field_validator("egress")
+    @classmethod
+    def _egress_with_the_endpoint_and_peer(cls, egress: EgressSettings | None, info: ValidationInfo) -> Any:
+        if egress is None or "peering" not in info.data:
+            return egress
+        peering = info.data["peering"]
+        base_url, _ = resolve_endpoint(info.data.get("zai_endpoint") or "")
+        host = urlsplit(base_url).hostname if base_url else None
+        return egress.resolved(host, peering.peer_cidr if peering is not None else None)
+
+    @field_validator("instances")
+    @classmethod
+    def _instances_on_one_docker_host(cls, instances: tuple[InstanceSettings, ...] | None,
+                                      info: ValidationInfo) -> Any:
+        if instances is None:
+            return None
+        if not instances:
+            raise problem("is empty; list at least one instance {name, ...}, or remove the key for one server")
+        if info.data.get("target") != "docker":
+            raise problem("is supported on the Docker target only in this release (Kubernetes: one stack per "
+                          "instance)")
+        docker = info.data.get("docker")
+        return with_ports(instances, docker.port) if docker is not None else instances
+
+    @model_validator(mode="after")
+    def _reader_role_trusts_the_cluster_account(self) -> StackSettings:
+        trust = self.secret.create_reader_role if self.secret is not None else None
+        irsa = trust.irsa if trust is not None else None
+        if self.kubernetes is not None and irsa is not None \
+                and (irsa.namespace, irsa.service_account) != (self.kubernetes.namespace, "openhands"):
+            raise problems_at(type(self).__name__, [(("secret", "createReaderRole", "irsa"), (
+                f"must trust the service account openhands in namespace {self.kubernetes.namespace} (the one the "
+                f"cluster target creates), not {irsa.service_account} in {irsa.namespace}"))])
+        return self
+
+    @property
+    def llm(self) -> LlmSettings:
+        """The LLM description alone, as the renderers and components take it."""
+        return LlmSettings.model_construct(zai_endpoint=self.zai_endpoint, profiles=self.profiles,
+                                           default_profile=self.default_profile,
+                                           fallback_profiles=self.fallback_profiles)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Valid but risky choices, said on every plan and `pulumi up`."""
+        found = []
+        release = self.release.pinned
+        if self.fallback_profiles and not release.keeps_fallbacks:
+            found.append(f"{config_key('fallbackProfiles')}: OpenHands {release.version} drops fallback_strategy when "
+                         "it loads settings.json; the fallbacks are written in the SDK's form but take no effect in "
+                         "this release")
+        if self.debug.debug_llm:
+            found.append(f"{config_key('debug', 'debugLlm')} is on: OpenHands logs whole prompts and completions")
+        if self.docker is not None and not ipaddress.ip_address(self.docker.listen_address).is_loopback:
+            found.append(f"{config_key('docker', 'listenAddress')} is {self.docker.listen_address}: the OpenHands UI "
+                         "has no login in this mode; anyone who reaches the port can run the agent")
+        if self.egress is not None:
+            found.extend(self.egress.warnings)
+        return tuple(found)
+
+
+def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True, api_key_plaintext: bool = False,
+                         secret_keys: tuple[str, ...] = ()) -> StackSettings:
+    """Validate every `openhands-zai:*` value (keys without the prefix). Raises ConfigError with all problems.
+
+    `secret_keys` names the keys (without prefix) the stack stores encrypted: only the API key
+    may be, since every other value is rendered into labels, the plan and the settings file.
+    """
+    problems = [ConfigProblem(config_key(key), "is stored as a secret, but only openhands-zai:zaiApiKey may be: the "
+                                                "others are written into labels and the plan in the clear")
+                for key in secret_keys if key != API_KEY]
+    if not api_key_set:
+        problems.append(ConfigProblem(config_key(API_KEY), f"is not set; run `pulumi config set --secret "
+                                                           f"{PROJECT}:{API_KEY}` (it reads the key from a prompt)"))
+    elif api_key_plaintext:
+        problems.append(ConfigProblem(config_key(API_KEY), f"is stored in plaintext; remove it and run `pulumi config "
+                                                           f"set --secret {PROJECT}:{API_KEY}`"))
+    settings = None
+    try:
+        # Keys as the stack file writes them (camelCase) only: `top_p` is a typo for `topP` there,
+        # while code may still build the models with Python names.
+        settings = StackSettings.model_validate({key: value for key, value in raw.items() if key != API_KEY},
+                                                by_name=False)
+    except ValidationError as error:
+        problems.extend(problems_from(error, StackSettings))
+    if problems or settings is None:
+        raise ConfigError(problems)
+    return settings
+
+
+# -- reading the keys as Pulumi passes them ------------------------------------------------------
+
+def _text_keys() -> frozenset[str]:
+    """Keys whose values are text; Pulumi hands every other value over as JSON."""
+    return frozenset(field.alias or name for name, field in StackSettings.model_fields.items()
+                     if field.annotation is str or get_origin(field.annotation) is Literal)
+
+
+def _decode(key: str, value: str, text_keys: frozenset[str]) -> Any:
+    if key in text_keys:
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value  # the model refuses it with the key named
+
+
+@dataclass(frozen=True)
+class RawStackConfig:
+    values: dict[str, Any]  # keyed without the project prefix
+    api_key: Any  # a secret Output, or None when unset
+    api_key_plaintext: bool
+    secret_keys: tuple[str, ...]  # keys (without prefix) the stack stores encrypted
+
+    def parse(self) -> StackSettings:
+        return parse_stack_settings(self.values, api_key_set=self.api_key is not None,
+                                    api_key_plaintext=self.api_key_plaintext, secret_keys=self.secret_keys)
+
+
+def _unprefixed(keys: Any) -> dict[str, str]:
+    prefix = PROJECT + ":"
+    return {key[len(prefix):]: key for key in keys if key.startswith(prefix)}
+
+
+def settings_from_config(config: dict[str, str], secret_keys: list[str] | tuple[str, ...]) -> StackSettings:
+    """Parse full-key config strings as the engine passes them (e.g. from a stack file)."""
+    text_keys = _text_keys()
+    values = {key: _decode(key, config[full], text_keys) for key, full in _unprefixed(config).items()
+              if key != API_KEY}
+    full_key = f"{PROJECT}:{API_KEY}"
+    return parse_stack_settings(values, api_key_set=full_key in config,
+                                api_key_plaintext=full_key in config and full_key not in secret_keys,
+                                secret_keys=tuple(_unprefixed(secret_keys)))
+
+
+def read_stack_config(config: pulumi.Config | None = None) -> RawStackConfig:
+    """Read `openhands-zai:*` from the running program's config (public Pulumi API only).
+
+    The keys come from `pulumi.Config`; the CLI also passes the whole stack config in the
+    environment (`pulumi.runtime.get_config_env`), which is where a misspelt key is found
+    (an inline Automation API program has only the keys this model knows).
+    """
+    config = config or pulumi.Config(PROJECT)
+    text_keys = _text_keys()
+    known = [field.alias or name for name, field in StackSettings.model_fields.items()]
+    passed = _unprefixed(pulumi.runtime.get_config_env())
+    values: dict[str, Any] = {}
+    for key in sorted(set(known) | set(passed)):
+        if key == API_KEY:
+            continue
+        value = config.get(key)
+        if value is not None:
+            values[key] = _decode(key, value, text_keys)
+    secret = set(_unprefixed(pulumi.runtime.get_config_secret_keys_env()))
+    secret |= {key for key in [*known, *passed, API_KEY] if pulumi.runtime.is_config_secret(f"{PROJECT}:{key}")}
+    api_key = config.get_secret(API_KEY)
+    return RawStackConfig(values=values, api_key=api_key, api_key_plaintext=api_key is not None and API_KEY not in secret,
+                          secret_keys=tuple(sorted(secret)))

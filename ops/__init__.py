@@ -1,1 +1,0 @@
-"""The operator command line: `python -m ops <command>`."""

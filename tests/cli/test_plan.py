@@ -1,0 +1,380 @@
+"""`openhands-zai plan` as a user runs it: real program, mock engine, exit codes, no leaks."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+from tests.helpers import SENTINEL_KEY, run_cli
+
+pytestmark = pytest.mark.cli
+
+
+
+def write_stack(tmp_path: Path, config: dict) -> Path:
+    path = tmp_path / "Pulumi.case.yaml"
+    path.write_text(yaml.safe_dump({"config": config}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def dev_plan():
+    result = run_cli("plan", "--stack", "dev", "--format", "json", env_extra={"ZAI_API_KEY": SENTINEL_KEY})
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_dev_plan_is_one_json_document(dev_plan):
+    document = json.loads(dev_plan.stdout)
+    assert set(document) == {"stack", "project", "resources", "outputs", "warnings", "policy"}
+    assert document["policy"]["verdict"] in ("pass", "warn")
+    assert not [v for v in document["policy"]["violations"] if v["level"] == "mandatory"]
+    assert (document["stack"], document["project"]) == ("dev", "openhands-zai")
+
+
+def test_dev_plan_shows_image_container_model_endpoint_and_redacted_key(dev_plan):
+    document = json.loads(dev_plan.stdout)
+    by_type = {r["type"]: r for r in document["resources"]}
+    assert by_type["docker:index/remoteImage:RemoteImage"]["inputs"]["name"] == \
+        "docker.openhands.dev/openhands/openhands:1.11.0"
+    container = by_type["docker:index/container:Container"]
+    env = dict(entry.split("=", 1) for entry in container["inputs"]["envs"])
+    assert env["LLM_MODEL"] == "zai/glm-4.6"
+    assert env["LLM_BASE_URL"] == "https://api.z.ai/api/coding/paas/v4"
+    assert env["LLM_API_KEY"] == "[secret]"
+    settings = json.loads(container["inputs"]["uploads"][0]["content"])
+    assert set(settings["llm_profiles"]["profiles"]) == {"latest", "coding", "large-context"}
+    assert {p["api_key"] for p in settings["llm_profiles"]["profiles"].values()} == {"[secret]"}
+    assert settings["agent_settings"]["llm"]["api_key"] == "[secret]"
+
+
+def test_resources_form_a_tree_of_urns(dev_plan):
+    resources = json.loads(dev_plan.stdout)["resources"]
+    urns = {r["urn"] for r in resources}
+    roots = [r for r in resources if r["parent"] is None]
+    assert [r["type"] for r in roots] == ["pulumi:pulumi:Stack"]
+    assert all(r["parent"] in urns for r in resources if r["parent"] is not None)
+    component = next(r for r in resources if r["type"] == "openhands-zai:container:OpenHandsContainer")
+    children = {r["type"] for r in resources if r["parent"] == component["urn"]}
+    assert children == {"docker:index/remoteImage:RemoteImage", "docker:index/volume:Volume",
+                        "docker:index/container:Container"}
+
+
+def test_outputs(dev_plan):
+    outputs = json.loads(dev_plan.stdout)["outputs"]
+    assert outputs["activeModel"] == "zai/glm-4.6"
+    assert outputs["endpoint"] == "https://api.z.ai/api/coding/paas/v4"
+    assert outputs["url"] == "http://127.0.0.1:3000"
+    assert len(outputs["containerId"]) == 64
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "mermaid"])
+def test_no_format_ever_prints_the_key(fmt, tmp_path):
+    stack = write_stack(tmp_path, {"openhands-zai:debug": {"debugLlm": True}})
+    for extra in ([], ["--config-file", str(stack)]):
+        result = run_cli("plan", "--stack", "dev", "--format", fmt, *extra, env_extra={"ZAI_API_KEY": SENTINEL_KEY})
+        assert result.returncode == 0, result.stderr
+        assert SENTINEL_KEY not in result.stdout + result.stderr
+        assert SENTINEL_KEY[:12] not in result.stdout + result.stderr
+
+
+def test_text_plan_shows_settings_and_env_around_the_redacted_key():
+    result = run_cli("plan", "--stack", "dev", env_extra={"ZAI_API_KEY": SENTINEL_KEY})
+    assert result.returncode == 0, result.stderr
+    assert "LLM_API_KEY=[secret]" in result.stdout
+    assert "LLM_MODEL=zai/glm-4.6" in result.stdout
+    assert "llm_profiles" in result.stdout and "large-context" in result.stdout
+
+
+def test_plaintext_key_in_a_stack_file_is_refused_and_not_echoed(tmp_path):
+    stack = write_stack(tmp_path, {"openhands-zai:zaiApiKey": SENTINEL_KEY})
+    result = run_cli("plan", "--stack", "case", "--config-file", str(stack))
+    assert result.returncode == 2
+    assert "openhands-zai:zaiApiKey: is stored in plaintext" in result.stderr
+    assert SENTINEL_KEY not in result.stdout + result.stderr
+
+
+def test_secure_blob_becomes_a_placeholder(tmp_path):
+    stack = write_stack(tmp_path, {"openhands-zai:zaiApiKey": {"secure": "v1:AAAABBBBCCCC"}})
+    result = run_cli("plan", "--stack", "case", "--config-file", str(stack), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert "v1:AAAABBBBCCCC" not in result.stdout
+    assert "LLM_API_KEY=[secret]" in result.stdout
+
+
+def test_mermaid_is_a_graph(tmp_path):
+    result = run_cli("plan", "--stack", "dev", "--format", "mermaid")
+    assert result.returncode == 0
+    assert result.stdout.startswith("graph TD")
+    assert result.stdout.count("-->") == 5
+
+
+def test_warnings_reach_the_plan(tmp_path):
+    stack = write_stack(tmp_path, {"openhands-zai:docker": {"listenAddress": "0.0.0.0"}})
+    result = run_cli("plan", "--stack", "case", "--config-file", str(stack), "--format", "json")
+    warnings = json.loads(result.stdout)["warnings"]
+    assert any("no login" in w for w in warnings)
+
+
+NET_PEERING = {
+    "vpcId": "vpc-0a1b2c3d4e5f60718", "vpcCidr": "10.20.0.0/16",
+    "routeTableIds": ["rtb-0a1b2c3d4e5f60701", "rtb-0a1b2c3d4e5f60702"],
+    "peerVpcId": "vpc-0f1e2d3c4b5a69788", "peerCidr": "10.90.0.0/16", "peerRouteTableIds": ["rtb-0f1e2d3c4b5a69701"],
+    "peerOwnerId": "210987654321", "peerRegion": "eu-central-1",
+    "peerRoleArn": "arn:aws:iam::210987654321:role/openhands-zai-peering",
+}
+
+BAD_INPUTS = [
+    ({"openhands-zai:profiles": {"coding": {"temperature": 1.5}}}, "openhands-zai:profiles.coding.temperature"),
+    ({"openhands-zai:profiles": {"coding": {"topP": 0}}}, "openhands-zai:profiles.coding.topP"),
+    ({"openhands-zai:profiles": {"x": {"model": "glm-9"}}}, "openhands-zai:profiles.x.model"),
+    ({"openhands-zai:profiles": {"latest": {"maxOutputTokens": 200000}}}, "openhands-zai:profiles.latest.maxOutputTokens"),
+    ({"openhands-zai:profiles": {"latest": {"maxInputTokens": 300000}}}, "openhands-zai:profiles.latest.maxInputTokens"),
+    ({"openhands-zai:profiles": {"latest": {"temprature": 0.5}}}, "openhands-zai:profiles.latest.temprature"),
+    ({"openhands-zai:profiles": {"latest": {"enable_caching": True}}}, "openhands-zai:profiles.latest.enable_caching"),
+    ({"openhands-zai:profiles": {"latest": {"cache_ttl": 60}}}, "openhands-zai:profiles.latest.cache_ttl"),
+    ({"openhands-zai:profiles": {"latest": {"rate_limit_rpm": 60}}}, "openhands-zai:profiles.latest.rate_limit_rpm"),
+    ({"openhands-zai:profiles": {"latest": {"batch_size": 8}}}, "openhands-zai:profiles.latest.batch_size"),
+    ({"openhands-zai:zaiEndpoint": "http://api.z.ai/api/paas/v4"}, "openhands-zai:zaiEndpoint"),
+    ({"openhands-zai:defaultProfile": "ghost"}, "openhands-zai:defaultProfile"),
+    ({"openhands-zai:fallbackProfiles": ["ghost"]}, "openhands-zai:fallbackProfiles[0]"),
+    ({"openhands-zai:docker": {"port": 0}}, "openhands-zai:docker.port"),
+    ({"openhands-zai:target": "ecs"}, "openhands-zai:target"),
+    ({"zaiEndpiont": "general"}, "openhands-zai:zaiEndpiont"),
+    ({"openhands-zai:secret": {"recoveryWindowInDays": 45}}, "openhands-zai:secret.recoveryWindowInDays"),
+    ({"openhands-zai:secret": {"kmsKeyArn": "arn:aws:kms:eu-west-1:1234:key/x"}}, "openhands-zai:secret.kmsKeyArn"),
+    ({"openhands-zai:secret": {"replicaRegions": ["europe-1"]}}, "openhands-zai:secret.replicaRegions[0]"),
+    ({"openhands-zai:secret": {"readerRoleArns": ["arn:aws:iam::123:role/x"]}}, "openhands-zai:secret.readerRoleArns[0]"),
+    ({"openhands-zai:secret": {"createReaderRole": {"lambda": True}}}, "openhands-zai:secret.createReaderRole.lambda"),
+    ({"openhands-zai:peering": {**NET_PEERING, "peerCidr": "10.20.64.0/18"}}, "openhands-zai:peering.peerCidr"),
+    ({"openhands-zai:peering": {**NET_PEERING, "peerVpcId": "vpc-12"}}, "openhands-zai:peering.peerVpcId"),
+    ({"openhands-zai:peering": {**NET_PEERING, "peerOwnerId": "2109876543210"}}, "openhands-zai:peering.peerOwnerId"),
+    ({"openhands-zai:peering": {**NET_PEERING, "routeTableIds": ["rt-1"]}}, "openhands-zai:peering.routeTableIds[0]"),
+    ({"openhands-zai:egress": {"vpcId": "vpc-0a1b2c3d", "allowCidrs": ["0.0.0.0/0"]}},
+     "openhands-zai:egress.allowCidrs[0]"),
+    ({"openhands-zai:egress": {"vpcId": "vpc-0a1b2c3d", "allowCidrs": ["10.1.0.0/16"], "ports": [22]}},
+     "openhands-zai:egress.ports[0]"),
+    ({"openhands-zai:target": "kubernetes", "openhands-zai:kubernetes": {"secretSync": "direct", "replicas": 0}},
+     "openhands-zai:kubernetes.replicas"),
+    ({"openhands-zai:target": "kubernetes",
+      "openhands-zai:kubernetes": {"secretSync": "direct", "ingress": {"host": "not a host"}}},
+     "openhands-zai:kubernetes.ingress.host"),
+    ({"openhands-zai:target": "kubernetes", "openhands-zai:kubernetes": {"secretSync": "sealed-secrets"}},
+     "openhands-zai:kubernetes.secretSync"),
+]
+
+
+@pytest.mark.parametrize("config,key", BAD_INPUTS, ids=[key for _, key in BAD_INPUTS])
+def test_bad_input_exits_2_naming_the_key_without_traceback(config, key, tmp_path):
+    stack = write_stack(tmp_path, config)
+    result = run_cli("plan", "--stack", "case", "--config-file", str(stack), "--format", "json")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert any(line.startswith(f"error: {key}:") for line in lines), result.stderr
+    assert all(line.startswith("error: openhands-zai:") for line in lines)
+    assert "Traceback" not in result.stderr
+
+
+def test_unreadable_stack_file_exits_2(tmp_path):
+    broken = tmp_path / "Pulumi.broken.yaml"
+    broken.write_text("config: [unclosed\n")
+    result = run_cli("plan", "--stack", "broken", "--config-file", str(broken))
+    assert result.returncode == 2 and "not valid YAML" in result.stderr and "Traceback" not in result.stderr
+    result = run_cli("plan", "--stack", "missing")
+    assert result.returncode == 2 and "no such file" in result.stderr
+
+
+def test_usage_errors_exit_2():
+    assert run_cli("plan").returncode == 2
+    assert run_cli("plan", "--stack", "dev", "--format", "xml").returncode == 2
+
+
+def test_a_secret_other_than_the_key_is_refused_and_not_printed(tmp_path):
+    # `pulumi config set --path --secret 'openhands-zai:docker.extraEnv.TOKEN'` nests a blob.
+    stack = write_stack(tmp_path, {"openhands-zai:docker": {"extraEnv": {"TOKEN": {"secure": "v1:ZZZZ"}}}})
+    result = run_cli("plan", "--stack", "case", "--config-file", str(stack))
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("error: openhands-zai:docker: is stored as a secret, but only "
+                                     "openhands-zai:zaiApiKey may be: the others are written into labels "
+                                     "and the plan in the clear")
+    assert "v1:ZZZZ" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("stack_file", sorted((ROOT / "examples" / "stacks").glob("Pulumi.*.yaml")),
+                         ids=lambda p: p.name)
+def test_example_stacks_plan_cleanly(stack_file):
+    result = run_cli("plan", "--stack", stack_file.stem.split(".", 1)[1], "--config-file", str(stack_file),
+                     "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["warnings"] == []
+
+
+def test_an_unexpected_failure_exits_1_in_one_line_without_the_key(tmp_path):
+    # A program that crashes with the key in its message: the plan must scrub it.
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.x.yaml").write_text("config: {openhands-zai:target: docker}\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi\nkey = pulumi.Config().require_secret('zaiApiKey')\n"
+        "key.apply(lambda k: (_ for _ in ()).throw(RuntimeError('upstream said: bad key ' + k)))\n")
+    result = run_cli("plan", "--stack", "x", "--project-dir", str(tmp_path),
+                     env_extra={"ZAI_API_KEY": SENTINEL_KEY})
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: plan failed unexpectedly: RuntimeError: upstream said: bad key [secret]")
+    assert SENTINEL_KEY not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+SECRET_STACK = {
+    "aws:region": "eu-west-1",
+    "openhands-zai:secret": {"readerRoleArns": ["arn:aws:iam::210987654321:role/openhands-host"],
+                             "createReaderRole": {"ec2": True}, "rotationManaged": True},
+}
+
+
+def test_secret_stack_plans_key_secret_version_and_policies_under_the_component(tmp_path):
+    stack = write_stack(tmp_path, SECRET_STACK)
+    result = run_cli("plan", "--stack", "case", "--config-file", str(stack), "--format", "json",
+                     env_extra={"ZAI_API_KEY": SENTINEL_KEY})
+    assert result.returncode == 0, result.stderr
+    assert SENTINEL_KEY not in result.stdout + result.stderr
+    plan = json.loads(result.stdout)
+    (component,) = [r for r in plan["resources"] if r["type"] == "openhands-zai:secret:ZaiApiKeySecret"]
+    children = {r["type"]: r for r in plan["resources"] if r["parent"] == component["urn"]}
+    expected = {"aws:kms/key:Key", "aws:kms/alias:Alias", "aws:secretsmanager/secret:Secret",
+                "aws:secretsmanager/secretVersion:SecretVersion", "aws:secretsmanager/secretPolicy:SecretPolicy",
+                "aws:iam/policy:Policy", "aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                "aws:iam/instanceProfile:InstanceProfile"}
+    assert set(children) == expected
+    # Nothing AWS sits outside the component.
+    assert all(r["parent"] == component["urn"] for r in plan["resources"] if r["type"].startswith("aws:"))
+    key = children["aws:kms/key:Key"]["inputs"]
+    assert key["enableKeyRotation"] is True
+    secret = children["aws:secretsmanager/secret:Secret"]["inputs"]
+    assert secret["kmsKeyId"].startswith("arn:aws:kms:eu-west-1:") and secret["name"] == "openhands-zai/case/zai-api-key"
+    assert children["aws:secretsmanager/secretVersion:SecretVersion"]["inputs"]["secretString"] == "[secret]"
+    reader = json.loads(children["aws:iam/policy:Policy"]["inputs"]["policy"])
+    assert reader["Statement"][0]["Resource"].startswith("arn:aws:secretsmanager:eu-west-1:123456789012:secret:")
+    assert children["aws:secretsmanager/secretPolicy:SecretPolicy"]["inputs"]["blockPublicPolicy"] is True
+    outputs = plan["outputs"]
+    assert {"secretArn", "secretName", "kmsKeyArn", "readerPolicyArn", "readerRoleArn"} <= set(outputs)
+    # The container's key is the secret's AWSCURRENT, kept secret all the way.
+    (server,) = [r for r in plan["resources"] if r["type"] == "docker:index/container:Container"]
+    assert "LLM_API_KEY=[secret]" in server["inputs"]["envs"]
+
+
+def test_stack_without_secret_registers_nothing_in_aws(dev_plan):
+    plan = json.loads(dev_plan.stdout)
+    assert not [r for r in plan["resources"] if r["type"].startswith("aws:")]
+    assert "secretArn" not in plan["outputs"]
+
+
+NET_STACK = {
+    "aws:region": "eu-west-1",
+    "openhands-zai:peering": NET_PEERING,
+    "openhands-zai:egress": {
+        "vpcId": "vpc-0a1b2c3d4e5f60718", "dnsResolverCidr": "10.20.0.2/32",
+        "firewall": {"enabled": True, "subnetIds": ["subnet-0a1b2c3d4e5f60731", "subnet-0a1b2c3d4e5f60732"],
+                     "internetRoutes": [{"routeTableId": "rtb-0a1b2c3d4e5f60741", "availabilityZone": "eu-west-1a"},
+                                        {"routeTableId": "rtb-0a1b2c3d4e5f60742", "availabilityZone": "eu-west-1b"}],
+                     "returnRoutes": [{"routeTableId": "rtb-0a1b2c3d4e5f60750", "destinationCidr": "10.20.0.0/24",
+                                       "availabilityZone": "eu-west-1a"}]},
+    },
+}
+
+
+def test_network_stack_plans_peering_on_both_sides_and_the_egress_layers(tmp_path):
+    result = run_cli("plan", "--stack", "case", "--config-file", str(write_stack(tmp_path, NET_STACK)),
+                     "--format", "json")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    by_name = {r["name"]: r for r in plan["resources"]}
+    (peer,) = [r for r in plan["resources"] if r["type"] == "pulumi:providers:aws" and r["name"] == "peer"]
+    assert peer["inputs"]["region"] == "eu-central-1"
+    assert "arn:aws:iam::210987654321:role/openhands-zai-peering" in peer["inputs"]["assumeRoles"]
+    # Accepter and the peer side's options and routes run under the peer provider; the rest does not.
+    assert {r["name"] for r in plan["resources"] if r["provider"] == peer["urn"]} == {
+        "peering-accepter", "peering-accepter-options", "peering-route-peer-rtb-0f1e2d3c4b5a69701"}
+    assert by_name["peering-connection"]["inputs"]["peerOwnerId"] == "210987654321"
+    assert by_name["peering-connection"]["provider"] is None
+    routes = {(r["inputs"]["routeTableId"], r["inputs"]["destinationCidrBlock"]) for r in plan["resources"]
+              if r["name"].startswith("peering-route-")}
+    assert routes == {("rtb-0a1b2c3d4e5f60701", "10.90.0.0/16"), ("rtb-0a1b2c3d4e5f60702", "10.90.0.0/16"),
+                      ("rtb-0f1e2d3c4b5a69701", "10.20.0.0/16")}
+    rules = [r["inputs"] for r in plan["resources"] if r["type"] == "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"]
+    assert sorted((r["ipProtocol"], r["fromPort"], r.get("prefixListId", r.get("cidrIpv4"))) for r in rules) == sorted([
+        ("tcp", 443, plan["outputs"]["prefixListId"]), ("tcp", 443, "0.0.0.0/0"),
+        ("udp", 53, "10.20.0.2/32"), ("tcp", 53, "10.20.0.2/32")])
+    assert [e["cidr"] for e in by_name["egress-allow-list"]["inputs"]["entries"]] == ["10.90.0.0/16"]
+    rule_group = by_name["egress-domains"]["inputs"]["ruleGroup"]["rulesSource"]["rulesSourceList"]
+    assert rule_group["targets"] == ["api.z.ai"] and "TLS_SNI" in rule_group["targetTypes"]
+    assert by_name["egress-policy"]["inputs"]["firewallPolicy"]["statefulEngineOptions"] == {"ruleOrder": "STRICT_ORDER"}
+    assert by_name["egress-firewall"]["inputs"]["vpcId"] == "vpc-0a1b2c3d4e5f60718"
+    assert by_name["egress-internet-rtb-0a1b2c3d4e5f60741"]["inputs"]["vpcEndpointId"].startswith("vpce-")
+    for name in ("peering", "egress"):
+        component = by_name[name]
+        assert all(r["parent"] == component["urn"] for r in plan["resources"] if r["name"].startswith(f"{name}-"))
+    assert {"peeringConnectionId", "peeringRoutes", "securityGroupId", "prefixListId", "expectedEgress",
+            "firewallArn", "firewallPolicyArn", "allowCidrs"} <= set(plan["outputs"])
+
+
+def test_insecure_override_plans_with_a_warning(tmp_path):
+    stack = {"openhands-zai:egress": {"vpcId": "vpc-0a1b2c3d", "allowCidrs": ["0.0.0.0/0"], "allowInsecureEgress": True}}
+    result = run_cli("plan", "--stack", "case", "--config-file", str(write_stack(tmp_path, stack)), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert any("allowInsecureEgress is true" in w for w in json.loads(result.stdout)["warnings"])
+
+
+def test_with_allow_https_to_firewall_off_the_group_has_only_443_to_the_prefix_list_and_dns(tmp_path):
+    egress = {**NET_STACK["openhands-zai:egress"]}
+    egress["firewall"] = {**egress["firewall"], "allowHttpsToFirewall": False}
+    stack = {**NET_STACK, "openhands-zai:egress": egress}
+    result = run_cli("plan", "--stack", "case", "--config-file", str(write_stack(tmp_path, stack)), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    rules = [r["inputs"] for r in plan["resources"] if r["type"] == "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"]
+    assert sorted((r["ipProtocol"], r["fromPort"], r.get("prefixListId", r.get("cidrIpv4"))) for r in rules) == sorted([
+        ("tcp", 443, plan["outputs"]["prefixListId"]), ("udp", 53, "10.20.0.2/32"), ("tcp", 53, "10.20.0.2/32")])
+    assert any(r["type"] == "aws:networkfirewall/firewall:Firewall" for r in plan["resources"])
+
+
+def test_staging_plans_the_cluster_objects_with_the_key_only_by_reference():
+    result = run_cli("plan", "--stack", "staging", "--config-file", str(ROOT / "examples" / "stacks" / "Pulumi.staging.yaml"),
+                     "--format", "json", env_extra={"ZAI_API_KEY": SENTINEL_KEY})
+    assert result.returncode == 0, result.stderr
+    assert SENTINEL_KEY not in result.stdout
+    plan = json.loads(result.stdout)
+    (component,) = [r for r in plan["resources"] if r["type"] == "openhands-zai:cluster:OpenHandsCluster"]
+    kinds = {r["inputs"]["kind"] for r in plan["resources"] if r["parent"] == component["urn"]}
+    assert kinds == {"Namespace", "ServiceAccount", "SecretStore", "ExternalSecret", "StatefulSet", "Service", "Ingress",
+                     "PodDisruptionBudget", "NetworkPolicy"}
+    (provider,) = [r for r in plan["resources"] if r["type"] == "pulumi:providers:kubernetes"]
+    assert provider["inputs"]["context"] == "staging"
+    assert all(r["provider"] == provider["urn"] for r in plan["resources"] if r["type"].startswith("kubernetes:"))
+    # The key: by reference in the pod, by template in the ExternalSecret; no Secret object, no literal.
+    assert not [r for r in plan["resources"] if r["type"] == "kubernetes:core/v1:Secret"]
+    (workload,) = [r for r in plan["resources"] if r["type"] == "kubernetes:apps/v1:StatefulSet"]
+    env = workload["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "LLM_API_KEY", "valueFrom": {"secretKeyRef": {"name": "openhands-llm", "key": "api-key"}}} in env
+    assert all("value" not in e or "plan-placeholder" not in e["value"] for e in env)
+
+
+def test_manifests_out_writes_one_file_per_object(tmp_path):
+    result = run_cli("plan", "--stack", "prod", "--config-file", str(ROOT / "examples" / "stacks" / "Pulumi.prod.yaml"),
+                     "--format", "manifests", "--out", str(tmp_path / "m"))
+    assert result.returncode == 0, result.stderr
+    files = sorted(p.name for p in (tmp_path / "m").iterdir())
+    assert files[0] == "00-namespace-openhands.yaml" and len(files) == 10
+    assert all(yaml.safe_load(p.read_text())["apiVersion"] for p in (tmp_path / "m").iterdir())
+
+
+def test_prod_reader_role_trusts_the_new_eks_clusters_oidc_provider():
+    result = run_cli("plan", "--stack", "prod", "--config-file", str(ROOT / "examples" / "stacks" / "Pulumi.prod.yaml"),
+                     "--format", "json")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    (role,) = [r for r in plan["resources"] if r["name"] == "zai-api-key-reader-role"]
+    (statement,) = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"] == {"Federated": plan["outputs"]["oidcProviderArn"]}

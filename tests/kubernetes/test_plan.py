@@ -1,0 +1,92 @@
+"""The Kubernetes target's manifests: Kubernetes' own schemas, the settings hash, the key's path."""
+
+import json
+
+import kubernetes_validate
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from openhands_zai.kubernetes import plan
+from openhands_zai.kubernetes.settings import KubernetesSettings
+from tests.conftest import ROOT
+from tests.helpers import SENTINEL_KEY, run_cli, settings
+
+K8S_VERSIONS = ["1.30.0", kubernetes_validate.utils.latest_version()]
+CORE_KINDS = {"Namespace", "ServiceAccount", "Secret", "StatefulSet", "Service", "Ingress", "PodDisruptionBudget",
+              "NetworkPolicy"}
+
+
+def manifests(stack):
+    result = run_cli("plan", "--stack", stack, "--config-file", str(ROOT / "examples" / "stacks" / f"Pulumi.{stack}.yaml"),
+                     "--format", "manifests", env_extra={"ZAI_API_KEY": SENTINEL_KEY})
+    assert result.returncode == 0, result.stderr
+    assert SENTINEL_KEY not in result.stdout
+    return list(yaml.safe_load_all(result.stdout))
+
+
+@pytest.fixture(scope="module", params=["staging", "prod"])
+def stack_objects(request):
+    return manifests(request.param)
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+def test_every_core_object_validates_strictly(stack_objects, version):
+    kinds = {obj["kind"] for obj in stack_objects}
+    assert {"Namespace", "ServiceAccount", "StatefulSet", "Service", "Ingress", "PodDisruptionBudget",
+            "NetworkPolicy", "SecretStore", "ExternalSecret"} <= kinds
+    for obj in stack_objects:
+        if obj["kind"] in CORE_KINDS:
+            kubernetes_validate.validate(obj, version, strict=True)
+
+
+def test_the_key_reaches_the_pod_only_by_reference(stack_objects):
+    (workload,) = [o for o in stack_objects if o["kind"] == "StatefulSet"]
+    env = workload["spec"]["template"]["spec"]["containers"][0]["env"]
+    (key,) = [e for e in env if e["name"] == "LLM_API_KEY"]
+    assert key == {"name": "LLM_API_KEY", "valueFrom": {"secretKeyRef": {"name": "openhands-llm", "key": "api-key"}}}
+    (external,) = [o for o in stack_objects if o["kind"] == "ExternalSecret"]
+    template = external["spec"]["target"]["template"]["data"]
+    assert template["api-key"] == "{{ .apiKey }}"
+    assert json.loads(template["settings.json"])["agent_settings"]["llm"]["api_key"] == "{{ .apiKey }}"
+    assert external["spec"]["data"][0]["remoteRef"]["version"] == "AWSCURRENT"
+    assert not [o for o in stack_objects if o["kind"] == "Secret"]  # nothing inline
+
+
+def test_pod_runs_unprivileged_in_a_restricted_namespace(stack_objects):
+    (namespace,) = [o for o in stack_objects if o["kind"] == "Namespace"]
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    (workload,) = [o for o in stack_objects if o["kind"] == "StatefulSet"]
+    pod = workload["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False and pod["securityContext"]["runAsNonRoot"] is True
+    for container in pod["containers"] + pod["initContainers"]:
+        security = container["securityContext"]
+        assert security["allowPrivilegeEscalation"] is False and security["capabilities"] == {"drop": ["ALL"]}
+        assert security["seccompProfile"] == {"type": "RuntimeDefault"} and "limits" in container["resources"]
+    assert pod["containers"][0]["readinessProbe"]["httpGet"]["path"] == "/health"
+    assert {"name": "RUNTIME", "value": "process"} in pod["containers"][0]["env"]
+
+
+profile_changes = st.one_of(
+    st.builds(lambda t: {"profiles": {"latest": {"temperature": t}}}, st.sampled_from([0.1, 0.2, 0.3, 0.9])),
+    st.builds(lambda m: {"profiles": {"latest": {"model": m}}}, st.sampled_from(["glm-4.5", "glm-4.7", "glm-4.5-air"])),
+    st.sampled_from([{"zaiEndpoint": "general"}, {"zaiEndpoint": "china"}, {"defaultProfile": "coding"},
+                     {"debug": {"debugLlm": True}}, {"profiles": {"latest": {"thinking": False}}}]),
+)
+
+
+def _hash(stack):
+    workload = plan.statefulset(KubernetesSettings(), stack.llm, stack.debug, stack.release.pinned)
+    return workload["spec"]["template"]["metadata"]["annotations"][plan.HASH_ANNOTATION]
+
+
+@hsettings(max_examples=40)
+@given(change=profile_changes)
+def test_any_llm_change_changes_the_pod_template_hash(change):
+    assert _hash(settings(**change)) != _hash(settings())
+
+
+def test_no_change_keeps_the_hash():
+    assert _hash(settings()) == _hash(settings())

@@ -1,0 +1,133 @@
+"""VpcPeering and EgressAllowList under Pulumi's mock engine (preview=False, registrations settled)."""
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+
+from openhands_zai import EgressAllowList, EgressAllowListArgs
+from openhands_zai import VpcPeering, VpcPeeringArgs
+from tests.helpers import egress_settings, peering_settings
+from tests.mock_engine import MOCKS, OPTIONS, deploy
+from tests.network.test_settings import CROSS, EGRESS, PEERING
+
+FIREWALL = {"enabled": True, "subnetIds": ["subnet-0a1b2c3d", "subnet-0a1b2c3e"],
+            "internetRoutes": [{"routeTableId": "rtb-0000000a", "availabilityZone": "us-east-1a"},
+                               {"routeTableId": "rtb-0000000b", "availabilityZone": "us-east-1b"}],
+            "returnRoutes": [{"routeTableId": "rtb-000000ff", "destinationCidr": "10.20.0.0/24",
+                              "availabilityZone": "us-east-1a"}]}
+
+
+def children(name):
+    return {n: a for n, a in MOCKS.created.items() if n.startswith(f"{name}-")}
+
+
+def of_type(name, typ):
+    return [a for a in children(name).values() if a.typ == typ]
+
+
+def test_cross_account_peering_puts_the_peer_side_on_the_peer_provider():
+    settings = peering_settings({**PEERING, **CROSS, "routeTableIds": ["rtb-0000001a", "rtb-0000001b"]})
+    made = {}
+
+    def program():
+        made["peer"] = aws.Provider("xpeer", region="eu-central-1")
+        made["peering"] = VpcPeering("xacct", VpcPeeringArgs(settings=settings, peer_provider=made["peer"]))
+        return made["peering"].connection_id
+
+    connection_id = deploy(program)
+    peer, component = made["peer"], made["peering"]
+    (connection,) = of_type("xacct", "aws:ec2/vpcPeeringConnection:VpcPeeringConnection")
+    assert connection.inputs["autoAccept"] is False
+    assert connection.inputs["peerOwnerId"] == "210987654321" and connection.inputs["peerRegion"] == "eu-central-1"
+    assert connection_id.startswith("pcx-")
+    # The peer side runs with the peer provider; the local side with the default one.
+    for name in ("xacct-accepter", "xacct-accepter-options", "xacct-route-peer-rtb-0f1e2d3c"):
+        assert OPTIONS[name].provider is peer, name
+    for name in ("xacct-connection", "xacct-requester-options", "xacct-route-local-rtb-0000001a",
+                 "xacct-route-local-rtb-0000001b"):
+        assert OPTIONS[name].provider is None, name
+    for name in children("xacct"):
+        assert OPTIONS[name].parent is component, name
+    assert MOCKS.created["xacct-accepter"].inputs["autoAccept"] is True
+    assert MOCKS.created["xacct-requester-options"].inputs["requester"] == {"allowRemoteVpcDnsResolution": True}
+    assert MOCKS.created["xacct-accepter-options"].inputs["accepter"] == {"allowRemoteVpcDnsResolution": True}
+    routes = {(a.inputs["routeTableId"], a.inputs["destinationCidrBlock"], a.inputs["vpcPeeringConnectionId"])
+              for a in of_type("xacct", "aws:ec2/route:Route")}
+    assert routes == {("rtb-0000001a", "10.90.0.0/16", connection_id), ("rtb-0000001b", "10.90.0.0/16", connection_id),
+                      ("rtb-0f1e2d3c", "10.20.0.0/16", connection_id)}
+    assert component.routes[0] == {"side": "local", "routeTableId": "rtb-0000001a", "destinationCidr": "10.90.0.0/16"}
+
+
+def test_same_account_and_region_auto_accepts_without_a_second_provider():
+    settings = peering_settings(PEERING)
+    deploy(lambda: VpcPeering("local", VpcPeeringArgs(settings=settings)).connection_id)
+    (connection,) = of_type("local", "aws:ec2/vpcPeeringConnection:VpcPeeringConnection")
+    assert connection.inputs["autoAccept"] is True and "peerOwnerId" not in connection.inputs
+    assert not of_type("local", "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter")
+    (options,) = of_type("local", "aws:ec2/peeringConnectionOptions:PeeringConnectionOptions")
+    assert options.inputs["requester"] == options.inputs["accepter"] == {"allowRemoteVpcDnsResolution": True}
+    assert all(OPTIONS[name].provider is None for name in children("local"))
+
+
+def test_a_cross_account_peer_without_a_provider_is_a_programming_error():
+    settings = peering_settings({**PEERING, **CROSS})
+
+    @pulumi.runtime.test
+    def build():
+        with pytest.raises(ValueError, match="peer_provider"):
+            VpcPeering("noprov", VpcPeeringArgs(settings=settings))
+
+    build()
+
+
+def test_egress_group_has_only_the_allow_listed_flows():
+    settings = egress_settings({**EGRESS, "allowCidrs": ["203.0.113.0/24", "10.90.0.0/16"]})
+
+    def program():
+        component = EgressAllowList("plain", EgressAllowListArgs(settings=settings, environment="test"))
+        return pulumi.Output.all(component.security_group_id, component.prefix_list_id, component.expected_egress)
+
+    group_id, prefix_list_id, expected = deploy(program)
+    (group,) = of_type("plain", "aws:ec2/securityGroup:SecurityGroup")
+    assert "egress" not in group.inputs and "ingress" not in group.inputs  # no inline (default) rules
+    (prefix_list,) = of_type("plain", "aws:ec2/managedPrefixList:ManagedPrefixList")
+    assert [e["cidr"] for e in prefix_list.inputs["entries"]] == ["203.0.113.0/24", "10.90.0.0/16"]
+    assert prefix_list.inputs["addressFamily"] == "IPv4"
+    rules = of_type("plain", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+    seen = sorted((r.inputs["ipProtocol"], r.inputs["fromPort"], r.inputs["toPort"],
+                   r.inputs.get("prefixListId") or r.inputs.get("cidrIpv4")) for r in rules)
+    assert seen == [("tcp", 53, 53, "169.254.169.253/32"), ("tcp", 443, 443, prefix_list_id),
+                    ("udp", 53, 53, "169.254.169.253/32")]
+    assert all(r.inputs["securityGroupId"] == group_id and r.inputs["description"] for r in rules)
+    assert not of_type("plain", "aws:networkfirewall/firewall:Firewall")
+    assert {"protocol": "tcp", "fromPort": 443, "toPort": 443, "prefixListId": prefix_list_id} in expected
+
+
+def test_firewall_allow_list_policy_and_routes_through_its_endpoints():
+    settings = egress_settings({**EGRESS, "firewall": FIREWALL})
+
+    def program():
+        component = EgressAllowList("fw", EgressAllowListArgs(settings=settings, environment="test"))
+        return pulumi.Output.all(component.firewall_arn, component.firewall_policy_arn)
+
+    firewall_arn, policy_arn = deploy(program)
+    (group,) = of_type("fw", "aws:networkfirewall/ruleGroup:RuleGroup")
+    source = group.inputs["ruleGroup"]["rulesSource"]["rulesSourceList"]
+    assert source == {"generatedRulesType": "ALLOWLIST", "targetTypes": ["TLS_SNI", "HTTP_HOST"], "targets": ["api.z.ai"]}
+    assert group.inputs["type"] == "STATEFUL"
+    assert group.inputs["ruleGroup"]["statefulRuleOptions"] == {"ruleOrder": "STRICT_ORDER"}
+    (policy,) = of_type("fw", "aws:networkfirewall/firewallPolicy:FirewallPolicy")
+    body = policy.inputs["firewallPolicy"]
+    assert body["statefulEngineOptions"] == {"ruleOrder": "STRICT_ORDER"}
+    assert "aws:drop_established" in body["statefulDefaultActions"]
+    assert body["statefulRuleGroupReferences"][0]["resourceArn"].endswith(":stateful-rulegroup/openhands-zai-test-domains")
+    (firewall,) = of_type("fw", "aws:networkfirewall/firewall:Firewall")
+    assert firewall.inputs["firewallPolicyArn"] == policy_arn and firewall_arn.endswith("firewall/openhands-zai-test-egress")
+    assert [m["subnetId"] for m in firewall.inputs["subnetMappings"]] == ["subnet-0a1b2c3d", "subnet-0a1b2c3e"]
+    assert firewall.inputs["deleteProtection"] is True
+    routes = {r.inputs["routeTableId"]: r.inputs for r in of_type("fw", "aws:ec2/route:Route")}
+    assert routes["rtb-0000000a"]["destinationCidrBlock"] == "0.0.0.0/0"
+    endpoints = {routes["rtb-0000000a"]["vpcEndpointId"], routes["rtb-0000000b"]["vpcEndpointId"]}
+    assert len(endpoints) == 2 and all(e.startswith("vpce-") for e in endpoints)  # one per zone
+    assert routes["rtb-000000ff"]["destinationCidrBlock"] == "10.20.0.0/24"
+    assert routes["rtb-000000ff"]["vpcEndpointId"] == routes["rtb-0000000a"]["vpcEndpointId"]  # same zone, symmetric
