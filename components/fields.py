@@ -61,18 +61,21 @@ def _flag_from_text(value: Any) -> Any:
     return value
 
 
-def _refuse_flag(kind: str):
-    def refuse(value: Any) -> Any:
-        if isinstance(value, bool):  # True is an int to Python; not a number to a user
-            raise PydanticKnownError(kind)
-        return value
+def _no_flag_for_an_int(value: Any) -> Any:
+    if isinstance(value, bool):  # True is an int to Python; not a number to a user
+        raise PydanticKnownError("int_type")
+    return value
 
-    return refuse
+
+def _no_flag_for_a_number(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise PydanticKnownError("float_type")
+    return value
 
 
 Flag = Annotated[bool, BeforeValidator(_flag_from_text), Strict()]
-WholeNumber = Annotated[int, BeforeValidator(_refuse_flag("int_type"))]
-Number = Annotated[float, BeforeValidator(_refuse_flag("float_type"))]
+WholeNumber = Annotated[int, BeforeValidator(_no_flag_for_an_int)]
+Number = Annotated[float, BeforeValidator(_no_flag_for_a_number)]
 Port = Annotated[WholeNumber, Field(ge=1, le=65535)]
 
 

@@ -199,7 +199,7 @@ class ProviderLikeMocks(pulumi_mocks.Mocks):
             return {"region": region, "name": region, "id": region,
                     "endpoint": f"ec2.{region}.amazonaws.com", "description": region}, []
         if token == "aws:secretsmanager/getSecretVersion:getSecretVersion":
-            version = self.secret_versions.get(inputs.get("secretId"))
+            version = self.secret_versions.get(str(inputs.get("secretId")))
             if version is None:
                 raise Exception(f"ResourceNotFoundException: Secrets Manager can't find the secret {inputs.get('secretId')}")
             return dict(version), []

@@ -35,8 +35,9 @@ def scan(checkov: str, directory: Path) -> dict[str, list[tuple[str, str, str]]]
     results: dict[str, list[tuple[str, str, str]]] = {"passed": [], "failed": [], "skipped": []}
     for report in reports if isinstance(reports, list) else [reports]:
         for outcome in results:
-            results[outcome] += [(c["check_id"], _where(c), str((c.get("check_result") or {}).get("suppress_comment") or "").strip())
-                                 for c in report.get("results", {}).get(f"{outcome}_checks", [])]
+            for check in report.get("results", {}).get(f"{outcome}_checks", []):
+                reason = str((check.get("check_result") or {}).get("suppress_comment") or "").strip()
+                results[outcome].append((check["check_id"], _where(check), reason))
     return results
 
 

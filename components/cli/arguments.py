@@ -17,7 +17,7 @@ _MODEL = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$", re.ASCII)
 
 def resolve_base_url(value: str | None) -> str:
     base_url, problem = resolve_endpoint(value or DEFAULT_ENDPOINT)
-    if problem:
+    if base_url is None:
         raise UsageError(f"--endpoint: {problem}")
     return base_url
 

@@ -24,8 +24,8 @@ from ..llm.catalogue import CATALOGUE
 from ..secret.settings import default_secret_name
 from ..stack import settings_from_config
 from . import zai_api
-from .aws import AWS_ERRORS, UsageError, client, describe, error_code
 from .arguments import resolve_base_url, resolve_model
+from .aws import AWS_ERRORS, UsageError, client, describe, error_code
 from .stack_files import StackFileError, load_plan_config
 
 TOOL = {"type": "function", "function": {

@@ -135,7 +135,7 @@ def run_program(project_dir: Path, project: str, stack: str, config: dict[str, s
     pulumi.runtime.set_all_config({}, [])  # nothing from an earlier run in this process
     # set_mocks registers (and finishes) a root stack of its own; the program gets a fresh one
     # from run_in_stack, exactly as under the CLI, so its exports are recorded.
-    runtime_settings.set_root_resource(None)
+    runtime_settings.set_root_resource(None)  # type: ignore[arg-type]  # private: forget set_mocks' own root
     recording.resources.clear()
     monitor.seen.clear()
 

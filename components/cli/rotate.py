@@ -205,7 +205,7 @@ def main(args: Any) -> int:
         return verify_key(base_url, key, model, timeout=args.timeout)
 
     try:
-        if args.rollback:
+        if new_key is None:
             rollback(sm, args.secret_id, verify, say)
         else:
             rotate_key(sm, args.secret_id, new_key, verify, say)

@@ -125,7 +125,7 @@ def list_models(base_url: str, key: str, *, timeout: float = DEFAULT_TIMEOUT) ->
 
 def model_ids(result: ApiResult) -> list[str]:
     data = result.body.get("data") if isinstance(result.body, dict) else None
-    return [item.get("id") for item in data or [] if isinstance(item, dict)]
+    return [str(item["id"]) for item in data or [] if isinstance(item, dict) and item.get("id") is not None]
 
 
 def chat(base_url: str, key: str, model: str, *, max_tokens: int = 1, tools: list | None = None,

@@ -305,7 +305,7 @@ def _base_urls(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     return [url for url in urls if isinstance(url, str)]
 
 
-def _key_plan_labels(resource_type: str, props: Mapping[str, Any]) -> list[str] | None:
+def _key_plan_labels(resource_type: str, props: Mapping[str, Any]) -> list[str | None] | None:
     """The key-plan label on a resource that holds or uses the key; None for other resources."""
     if resource_type == SM_SECRET:
         return [(get(props, "tags") or {}).get(KEY_PLAN_TAG)]

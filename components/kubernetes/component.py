@@ -57,10 +57,11 @@ class OpenHandsCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: OpenHandsClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
-        settings = args.settings
-        if settings.secret_sync == "external-secrets" and (args.secret_name is None or args.region is None):
+        settings, api_key, secret_name, region = args.settings, args.api_key, args.secret_name, args.region
+        external = settings.secret_sync == "external-secrets"
+        if external and (secret_name is None or region is None):
             raise ValueError("OpenHandsCluster: external-secrets needs args.secret_name and args.region")
-        if settings.secret_sync == "direct" and args.api_key is None:
+        if not external and api_key is None:
             raise ValueError("OpenHandsCluster: the direct sync needs args.api_key")
         ns_manifest = plan.namespace(settings)
         namespace = k8s.core.v1.Namespace(f"{name}-namespace", metadata=ns_manifest["metadata"],
@@ -73,20 +74,22 @@ class OpenHandsCluster(pulumi.ComponentResource):
             f"{name}-service-account", metadata=account.apply(lambda m: m["metadata"]),
             automount_service_account_token=False, opts=inside)
 
-        if settings.secret_sync == "external-secrets":
-            store = pulumi.Output.from_input(args.region).apply(lambda region: plan.secret_store(settings, region))
+        if external:
+            assert secret_name is not None and region is not None  # checked above
+            store = pulumi.Output.from_input(region).apply(lambda name: plan.secret_store(settings, name))
             secret_store = k8s.apiextensions.CustomResource(
                 f"{name}-secret-store", api_version=plan.ESO_API, kind="SecretStore",
                 metadata=store.apply(lambda m: m["metadata"]), spec=store.apply(lambda m: m["spec"]),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, service_account]))
-            external = pulumi.Output.from_input(args.secret_name).apply(
+            synced = pulumi.Output.from_input(secret_name).apply(
                 lambda secret: plan.external_secret(settings, args.llm, args.release, secret))
             llm_secret: pulumi.CustomResource = k8s.apiextensions.CustomResource(
                 f"{name}-external-secret", api_version=plan.ESO_API, kind="ExternalSecret",
-                metadata=external.apply(lambda m: m["metadata"]), spec=external.apply(lambda m: m["spec"]),
+                metadata=synced.apply(lambda m: m["metadata"]), spec=synced.apply(lambda m: m["spec"]),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[secret_store]))
         else:
-            data = pulumi.Output.secret(args.api_key).apply(lambda key: plan.secret_data(args.llm, args.release, key))
+            assert api_key is not None  # checked above
+            data = pulumi.Output.secret(api_key).apply(lambda key: plan.secret_data(args.llm, args.release, key))
             manifest = plan.direct_secret(settings, {})
             llm_secret = k8s.core.v1.Secret(f"{name}-llm", metadata=manifest["metadata"], type="Opaque",
                                             string_data=data, opts=inside)

@@ -46,7 +46,7 @@ from .plan import (
     peering_routes,
     prefix_list_cidrs,
 )
-from .settings import EgressSettings, PeeringSettings
+from .settings import EgressSettings, FirewallSettings, PeeringSettings
 
 PEERING_TYPE = "openhands-zai:network:VpcPeering"
 EGRESS_TYPE = "openhands-zai:network:EgressAllowList"
@@ -169,10 +169,10 @@ class EgressAllowList(pulumi.ComponentResource):
             tags={**tags, "Name": f"{name}-workloads"},
             opts=child,
         )
-        prefix_list_id = prefix_list.id if prefix_list else pulumi.Output.from_input(None)
+        prefix_list_id: pulumi.Output[str] = prefix_list.id if prefix_list else pulumi.Output.from_input("")
         planned = egress_rules(settings)
         for rule in planned:
-            target = ({"prefix_list_id": prefix_list.id} if rule.target == "prefix-list"
+            target = ({"prefix_list_id": prefix_list_id} if rule.target == "prefix-list"
                       else {"cidr_ipv6": rule.target} if ":" in rule.target else {"cidr_ipv4": rule.target})
             aws.vpc.SecurityGroupEgressRule(
                 f"{name}-{rule.name}",
@@ -190,10 +190,10 @@ class EgressAllowList(pulumi.ComponentResource):
         firewall_arn: pulumi.Output[str | None] = pulumi.Output.from_input(None)
         policy_arn: pulumi.Output[str | None] = pulumi.Output.from_input(None)
         if settings.firewall is not None:
-            firewall_arn, policy_arn = self._firewall(name, args, tags, child)
+            firewall_arn, policy_arn = self._firewall(name, args, settings.firewall, tags, child)
 
         self.security_group_id = group.id
-        self.prefix_list_id = prefix_list_id
+        self.prefix_list_id = prefix_list.id if prefix_list else pulumi.Output.from_input(None)
         self.firewall_arn = firewall_arn
         self.firewall_policy_arn = policy_arn
         self.expected_egress = prefix_list_id.apply(lambda pl: [rule.as_dict(pl) for rule in planned])
@@ -204,9 +204,9 @@ class EgressAllowList(pulumi.ComponentResource):
             "firewallPolicyArn": self.firewall_policy_arn,
         })
 
-    def _firewall(self, name: str, args: EgressAllowListArgs, tags: dict[str, str],
+    def _firewall(self, name: str, args: EgressAllowListArgs, firewall: FirewallSettings, tags: dict[str, str],
                   child: pulumi.ResourceOptions) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
-        settings, firewall = args.settings, args.settings.firewall
+        settings = args.settings
         domains = settings.allow_domains or ()
         if not domains:
             raise ValueError("EgressAllowList: the firewall needs allow_domains; pass settings resolved with "

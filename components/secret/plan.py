@@ -150,6 +150,8 @@ def reader_trust_policy(trust: ReaderRoleTrust, partition: str = "aws",
                      "Action": "sts:AssumeRole"}
     elif trust.irsa is not None:
         provider = oidc_provider_arn or trust.irsa.oidc_provider_arn
+        if provider is None:
+            raise ValueError("reader_trust_policy: IRSA needs the OIDC provider's ARN (settings or the cluster's)")
         issuer = oidc_issuer(provider)
         statement = {
             "Effect": "Allow",

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from tests.aws_fixtures import create_secret, moto_server, server_client  # noqa: F401
+from tests.cli.test_aws_commands import ops
 from tests.conftest import ROOT
 from tests.fake_zai import GENERAL_BASE, FakeZai, self_signed_tls
-from tests.cli.test_aws_commands import ops
 
 GOOD = "zai-good-key-aaaaaaaaaaaaaaaaaaaa"
 REVOKED = "zai-revoked-key-2222222222222222"

@@ -9,8 +9,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
-from tests.helpers import SENTINEL_KEY
-from tests.helpers import run_cli
+from tests.helpers import SENTINEL_KEY, run_cli
 
 pytestmark = pytest.mark.cli
 

@@ -13,11 +13,11 @@ import uuid
 import boto3
 import pytest
 
-from openhands_zai.network.plan import egress_rules, peering_routes
 from openhands_zai.cli.verify import verify
-from tests.helpers import egress_settings, peering_settings
+from openhands_zai.network.plan import egress_rules, peering_routes
 from tests.aws_fixtures import FAKE_CREDENTIALS, REGION, aws_env, moto, moto_server  # noqa: F401
 from tests.cli.test_aws_commands import ops
+from tests.helpers import egress_settings, peering_settings
 
 PEER_ACCOUNT, PEER_REGION = "210987654321", "eu-central-1"
 PEER_ROLE = f"arn:aws:iam::{PEER_ACCOUNT}:role/openhands-zai-peering"

@@ -4,8 +4,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from openhands_zai import EgressAllowList, EgressAllowListArgs
-from openhands_zai import VpcPeering, VpcPeeringArgs
+from openhands_zai import EgressAllowList, EgressAllowListArgs, VpcPeering, VpcPeeringArgs
 from tests.helpers import egress_settings, peering_settings
 from tests.mock_engine import MOCKS, OPTIONS, deploy
 from tests.network.test_settings import CROSS, EGRESS, PEERING

@@ -5,8 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from openhands_zai.network.plan import egress_policies
-from openhands_zai.network.plan import egress_rules, firewall_endpoint, peering_routes, prefix_list_cidrs
+from openhands_zai.network.plan import egress_policies, egress_rules, firewall_endpoint, peering_routes, prefix_list_cidrs
 from tests.helpers import egress_settings, peering_settings
 from tests.network.test_settings import EGRESS, PEERING
 
