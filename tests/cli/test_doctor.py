@@ -163,3 +163,15 @@ def test_an_unfinished_rotation_is_mentioned(moto_server, fake):
     checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
     assert "an unfinished rotation" in checks["secret readable"]["detail"]
     assert REVOKED not in result.stdout
+
+
+def test_a_stack_file_elsewhere_is_read_with_config_file(moto_server, fake, tmp_path):
+    path = tmp_path / "Pulumi.review.yaml"
+    path.write_text(yaml.safe_dump({"config": {"openhands-zai:zaiEndpoint": fake.url(),
+                                               "openhands-zai:defaultProfile": "coding"}}))
+    code, report, checks = doctor(moto_server, "--stack", "review", "--config-file", str(path),
+                                  env_extra={"ZAI_API_KEY": GOOD})
+    assert code == 0, report
+    assert report["model"] == "glm-4.5" and checks["settings"]["detail"].startswith("stack review is valid")
+    result = ops("doctor", "--config-file", str(path), endpoint=moto_server)
+    assert result.returncode == 2 and result.stderr.startswith("error: --config-file:")

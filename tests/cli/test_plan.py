@@ -1,13 +1,16 @@
 """`openhands-zai plan` as a user runs it: real program, mock engine, exit codes, no leaks."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.conftest import ROOT
-from tests.helpers import SENTINEL_KEY, run_cli
+from tests.helpers import COMMAND, SENTINEL_KEY, run_cli
 
 pytestmark = pytest.mark.cli
 
@@ -378,3 +381,84 @@ def test_prod_reader_role_trusts_the_new_eks_clusters_oidc_provider():
     (role,) = [r for r in plan["resources"] if r["name"] == "zai-api-key-reader-role"]
     (statement,) = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
     assert statement["Principal"] == {"Federated": plan["outputs"]["oidcProviderArn"]}
+
+
+# -- what a new user runs into -------------------------------------------------------------------
+
+def test_a_closed_pipe_ends_the_plan_quietly():
+    # `openhands-zai plan | head -1`: the reader goes away after one line.
+    process = subprocess.Popen([COMMAND, "plan", "--stack", "dev"], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env={**os.environ, "ZAI_API_KEY": SENTINEL_KEY})
+    first = process.stdout.readline()
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141 and first.startswith(b"Plan for stack dev")
+    assert stderr == "", stderr
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "is not a text file (YAML in UTF-8)"),
+    (None, "is a directory, not a stack file"),
+])
+def test_a_stack_file_that_is_no_stack_file_exits_2_in_one_line(tmp_path, content, message):
+    path = tmp_path / "Pulumi.odd.yaml"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    result = run_cli("plan", "--stack", "odd", "--config-file", str(path))
+    assert result.returncode == 2 and result.stderr == f"error: {path}: {message}\n", result.stderr
+
+
+def test_manifests_of_a_docker_stack_say_there_is_nothing_to_show():
+    result = run_cli("plan", "--stack", "dev", "--format", "manifests")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("error: --format manifests: stack dev plans no Kubernetes objects")
+
+
+def test_out_is_only_for_manifests(tmp_path):
+    result = run_cli("plan", "--stack", "dev", "--out", str(tmp_path / "m"))
+    assert result.returncode == 2 and result.stderr.startswith("error: --out:") and not (tmp_path / "m").exists()
+
+
+def test_an_empty_stack_file_plans_the_defaults_and_says_so(tmp_path):
+    path = tmp_path / "Pulumi.empty.yaml"
+    path.write_text("config: {}\n")
+    result = run_cli("plan", "--stack", "empty", "--config-file", str(path), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("note: the stack file of empty sets no openhands-zai:* key: planning the "
+                                    "defaults of")
+    assert "note:" not in run_cli("plan", "--stack", "dev", "--format", "json").stderr
+
+
+def test_setting_one_field_of_a_builtin_profile_as_the_readme_shows_keeps_the_stack_working(tmp_path):
+    # What `pulumi config set --path 'openhands-zai:profiles.coding.temperature' 0.2` writes.
+    stack = write_stack(tmp_path, {"openhands-zai:profiles": {"coding": {"temperature": "0.2"}}})
+    result = run_cli("plan", "--stack", "case", "--config-file", str(stack), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    container = next(r for r in json.loads(result.stdout)["resources"] if r["type"].endswith(":Container"))
+    profiles = json.loads(container["inputs"]["uploads"][0]["content"])["llm_profiles"]["profiles"]
+    assert set(profiles) == {"latest", "coding", "large-context"} and profiles["coding"]["temperature"] == 0.2
+
+
+def test_the_installed_command_plans_the_project_in_the_current_directory():
+    # A platform team's own project: no --project-dir, as with the Pulumi CLI.
+    result = run_cli("plan", "--stack", "dev", "--format", "json", cwd=ROOT / "examples" / "docker-host")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["project"] == "acme-openhands-docker"
+
+
+def test_outside_a_project_the_plan_says_where_it_looked(tmp_path):
+    result = run_cli("plan", "--stack", "dev", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (f"error: {tmp_path / 'Pulumi.yaml'}: no such file; run in a Pulumi project's folder or "
+                             "pass --project-dir\n")
+
+
+def test_a_docker_stack_plans_without_the_aws_and_kubernetes_providers():
+    # A Docker-only install has neither (the extras): the program and the command must not import them.
+    code = ("import sys; from openhands_zai.cli.main import main; code = main(['plan', '--stack', 'dev', '--format', "
+            "'json']); loaded = [m for m in ('pulumi_aws', 'pulumi_kubernetes', 'boto3') if m in sys.modules]; "
+            "sys.exit(f'imported {loaded}' if loaded else code)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]

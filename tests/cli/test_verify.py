@@ -185,3 +185,16 @@ def test_outputs_without_network_are_a_usage_error(moto_server, tmp_path):
     path.write_text(json.dumps({"url": "http://127.0.0.1:3000"}))
     result = ops("verify", "--outputs", str(path), endpoint=moto_server)
     assert result.returncode == 2 and "no peering, security group or firewall" in result.stderr
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda path: path.mkdir(), "is a directory, not a file of stack outputs"),
+    (lambda path: path.write_bytes(b"\xff\xfe\x00binary"), "is not the JSON of `pulumi stack output --json`"),
+    (lambda path: path.write_text("[1, 2]"), "is not the JSON of `pulumi stack output --json` (a map)"),
+])
+def test_outputs_that_are_no_outputs_file_exit_2_in_one_line(moto_server, tmp_path, make, expected):
+    path = tmp_path / "outputs.json"
+    make(path)
+    result = ops("verify", "--outputs", str(path), endpoint=moto_server)
+    assert result.returncode == 2 and result.stderr == f"error: --outputs: {path}{' ' if 'JSON' in expected else ': '}" \
+        f"{expected}\n", result.stderr

@@ -117,3 +117,14 @@ def test_llm_change_changes_container_replacement_inputs(change):
             settings_json(before.llm, before.release.pinned, "k")) != \
            (container_env(after.llm, after.debug, after.release.pinned, after.docker, "k"),
             settings_json(after.llm, after.release.pinned, "k"))
+
+
+@pulumi.runtime.test
+def test_the_release_digest_pins_the_pulled_image():
+    digest = "sha256:" + "c" * 64
+    _, component = build("dig", release={"imageDigest": digest})
+
+    def check(_):
+        assert MOCKS.created["dig-image"].inputs["name"] == f"docker.openhands.dev/openhands/openhands:1.11.0@{digest}"
+
+    return component.container_id.apply(check)

@@ -90,3 +90,22 @@ def test_any_llm_change_changes_the_pod_template_hash(change):
 
 def test_no_change_keeps_the_hash():
     assert _hash(settings()) == _hash(settings())
+
+
+def test_checkov_skips_travel_on_the_workload_each_with_its_reason(stack_objects):
+    (workload,) = [o for o in stack_objects if o["kind"] == "StatefulSet"]
+    skips = {key: value for key, value in workload["metadata"]["annotations"].items()
+             if key.startswith("checkov.io/skip")}
+    checks = dict(value.split("=", 1) for value in skips.values())
+    assert set(checks) == {*plan.CHECKOV_SKIPS, plan.UNPINNED_DIGEST_SKIP[0]}
+    assert all(len(reason) > 40 for reason in checks.values())
+
+
+def test_the_release_digest_pins_every_container_and_drops_its_skip():
+    digest = "sha256:" + "b" * 64
+    stack = settings(target="kubernetes", kubernetes={"secretSync": "direct"}, release={"imageDigest": digest})
+    workload = plan.statefulset(stack.kubernetes, stack.llm, stack.debug, stack.release.pinned)
+    pod = workload["spec"]["template"]["spec"]
+    assert {c["image"] for c in pod["containers"] + pod["initContainers"]} == {
+        f"docker.openhands.dev/openhands/openhands:1.11.0@{digest}"}
+    assert not [v for v in workload["metadata"]["annotations"].values() if v.startswith("CKV_K8S_43=")]

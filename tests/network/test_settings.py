@@ -130,3 +130,11 @@ def test_firewall_alone_may_carry_the_allow_list():
                                            ).resolved("api.z.ai", None)
     assert egress.allow_cidrs == () and egress.allow_domains == (".z.ai", "api.z.ai")
     assert egress.firewall.delete_protection is True
+
+
+def test_bad_cidrs_are_named_without_a_second_problem_about_an_empty_list():
+    found = problems_of(egress={**EGRESS, "allowCidrs": ["10.0.0.1/8", "192.168.1.1/16"]})
+    assert found == {"openhands-zai:egress.allowCidrs[0]": "'10.0.0.1/8' has host bits set or is not canonical; did "
+                                                           "you mean 10.0.0.0/8?",
+                     "openhands-zai:egress.allowCidrs[1]": "'192.168.1.1/16' has host bits set or is not canonical; "
+                                                           "did you mean 192.168.0.0/16?"}

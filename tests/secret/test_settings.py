@@ -101,3 +101,14 @@ def test_not_a_map():
     with pytest.raises(ConfigError) as caught:
         parse_stack_settings({"secret": "yes"})
     assert [p.key for p in caught.value.problems] == ["openhands-zai:secret"]
+
+
+def test_regions_are_the_ones_pulumi_aws_knows():
+    import pulumi_aws
+
+    from openhands_zai.aws_ids import REGIONS
+
+    assert REGIONS == {region.value for region in pulumi_aws.Region}
+    assert problems(replicaRegions=["eu-west-99"]) == {
+        "openhands-zai:secret.replicaRegions[0]": "'eu-west-99' is not an AWS region pulumi-aws knows; regions look "
+                                                  "like eu-west-1"}

@@ -1,0 +1,161 @@
+"""The shape of the house: one folder per concern with the same rooms, imports that only point
+down, the installed name, and what a fresh clone needs (no committed links, ignored virtualenvs)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+from tests.conftest import ROOT
+
+PACKAGE = ROOT / "components"
+# The concerns a stack configures: each has its settings model, its pure planner and (where it
+# declares resources) its ComponentResource, in files named alike.
+CONCERNS = {"llm": False, "docker": True, "instances": True, "kubernetes": True, "secret": True, "network": True}
+# Files past ~300 lines that are one cohesive thing.
+LONG = {"stack.py": "the stack model: every key, its cross-concern checks, the readers",
+        "guardrails/checks.py": "the guardrails' rule set, mandatory and advisory"}
+# What each role may import (modules of the package; anything outside it is free).
+ALLOWED = {
+    "base": {"base"},
+    "settings": {"base", "settings"},
+    "plan": {"base", "settings", "plan"},
+    "component": {"base", "settings", "plan", "component"},
+    "stack": {"base", "settings"},
+    "cli": {"base", "settings", "plan", "stack", "cli", "testing"},
+    "testing": {"base"},
+    "api": {"base", "settings", "plan", "component", "stack"},  # __init__.py: lazy re-exports
+}
+
+
+BASE = {"errors", "fields", "aws_ids", "release", "guardrails.labels", "llm.catalogue", "llm.endpoints"}
+
+
+def module_name(path: Path) -> str:
+    """`llm/settings.py` -> `llm.settings`; a package's own `__init__.py` keeps its name (`llm.__init__`)."""
+    return ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+
+
+def role(name: str) -> str:
+    if name == "__init__":
+        return "api"
+    if name.startswith("cli."):
+        return "cli"
+    if name in ("stack", "testing"):
+        return name
+    if name in BASE or name.endswith(".__init__"):  # a concern's __init__ is its docstring
+        return "base"
+    if name.startswith("guardrails."):
+        return "plan"  # pure checks over resource inputs
+    return {"settings": "settings", "plan": "plan", "component": "component", "eks": "component"}[name.split(".")[-1]]
+
+
+def _exists(name: str) -> bool:
+    return (PACKAGE / (name.replace(".", "/") + ".py")).exists()
+
+
+def imports_of(path: Path) -> set[str]:
+    """The package's own modules `path` imports, relative imports resolved."""
+    package = module_name(path).split(".")[:-1]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[:len(package) - node.level + 1]
+            target = [*base, *(node.module.split(".") if node.module else [])]
+            for alias in node.names:  # `from . import plan` imports a module; `from .plan import x` a name
+                for candidate in (".".join([*target, alias.name]), ".".join(target)):
+                    if candidate and _exists(candidate):
+                        found.add(candidate)
+                        break
+                    if candidate and _exists(candidate + ".__init__"):
+                        found.add(candidate + ".__init__")
+                        break
+    return found
+
+
+MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
+
+
+def test_each_concern_has_the_same_rooms():
+    for concern, declares_resources in CONCERNS.items():
+        rooms = {p.name for p in (PACKAGE / concern).glob("*.py")}
+        expected = {"__init__.py", "settings.py", "plan.py"} | ({"component.py"} if declares_resources else set())
+        assert expected <= rooms, (concern, sorted(expected - rooms))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_imports_point_down(path):
+    mine = role(module_name(path))
+    for imported in imports_of(path):
+        assert role(imported) in ALLOWED[mine], f"{module_name(path)} ({mine}) imports {imported} ({role(imported)})"
+
+
+def test_the_import_graph_has_no_cycles():
+    graph = {module_name(p): imports_of(p) for p in MODULES}
+    state: dict[str, int] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        if state.get(name) == 2:
+            return
+        assert state.get(name) != 1, " -> ".join([*trail, name])
+        state[name] = 1
+        for imported in graph.get(name, ()):
+            visit(imported, [*trail, name])
+        state[name] = 2
+
+    for name in graph:
+        visit(name, [])
+
+
+def test_no_absolute_import_of_the_folder_name():
+    # Inside the package every import is relative: `components` is not a name that gets installed.
+    for path in [*MODULES, ROOT / "__main__.py", *ROOT.glob("examples/*/__main__.py"), ROOT / "policy" / "__main__.py"]:
+        tree = ast.parse(path.read_text())
+        names = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and not n.level and n.module]
+        names += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        assert not [n for n in names if n.split(".")[0] in ("components", "ops")], path
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_is_over_300_lines_unless_cohesive(path):
+    name = str(path.relative_to(PACKAGE))
+    assert len(path.read_text().splitlines()) <= 300 or name in LONG, name
+
+
+def test_the_distribution_lists_every_package_and_maps_the_folder():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    setuptools = project["tool"]["setuptools"]
+    assert setuptools["package-dir"] == {"openhands_zai": "components"}
+    folders = {"openhands_zai" + ("." + ".".join(p.parent.relative_to(PACKAGE).parts) if p.parent != PACKAGE else "")
+               for p in PACKAGE.rglob("__init__.py")}
+    assert set(setuptools["packages"]) == folders
+    assert project["project"]["scripts"] == {"openhands-zai": "openhands_zai.cli.main:main"}
+
+
+def test_every_pin_of_requirements_txt_lies_in_the_ranges_the_package_declares():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = [Requirement(r) for r in project["dependencies"]]
+    declared += [Requirement(r) for extra in project["optional-dependencies"].values() for r in extra]
+    pins = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line and not line.startswith("-"):
+            pin = Requirement(line)
+            pins[pin.name.lower()] = next(iter(pin.specifier)).version
+    assert "-e .[aws,kubernetes]" in (ROOT / "requirements.txt").read_text()
+    for requirement in declared:
+        assert requirement.name.lower() in pins, f"{requirement.name} has no pin in requirements.txt"
+        assert requirement.specifier.contains(pins[requirement.name.lower()]), requirement
+
+
+def test_a_fresh_clone_has_no_links_and_ignores_virtualenvs_as_folders_or_links():
+    staged = subprocess.run(["git", "ls-files", "-s"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert not [line for line in staged.splitlines() if line.startswith("120000")], "a symlink is committed"
+    for path in (".venv", ".venv-checkov", ".venv-fidelity", "policy/venv"):
+        ignored = subprocess.run(["git", "check-ignore", "--no-index", "-q", path], cwd=ROOT)
+        assert ignored.returncode == 0, f"{path} is not ignored when it is a link"
