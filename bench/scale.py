@@ -1,9 +1,10 @@
 """Plan time for 1, 10 and 50 OpenHands instances, against a flat program registering the same resources.
 
-For each N, a stack with N `openhands-zai:instances` is planned by `ops plan` (the real program:
+For each N, a stack with N `openhands-zai:instances` is planned by `openhands-zai plan` (the real program:
 settings, rendering, components, policy verdict). The flat baseline is a program with no
 components and no settings: it registers the very resources that plan recorded (same types,
-names, inputs and provider) with pulumi_docker's typed classes directly under the stack, and is planned by the same `ops plan`
+names, inputs and provider) with pulumi_docker's typed classes directly under the stack, and is planned by the same
+`openhands-zai plan`
 (same mock engine, same policy pass). Both run as fresh processes, interleaved, median of
 --runs each. Printed: the three points, the per-instance cost and the fit (least squares), and
 the ratio components/flat — the components' overhead.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -66,16 +68,21 @@ for resource in resources:
 '''
 
 
+# With Python's bytecode caches, as users run it (PYTHONDONTWRITEBYTECODE, set on some machines,
+# would recompile the bundle's modules on every run, and no module of the flat program's).
+ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+
+
 def wall(command: list[str]) -> float:
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    result = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV)
     if result.returncode != 0:
         sys.exit(f"{' '.join(command)} failed ({result.returncode}): {result.stderr.strip()[-500:]}")
     return time.perf_counter() - start
 
 
 def plan_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "ops", "plan", "--format", "json", *args]
+    return [str(Path(sys.executable).parent / "openhands-zai"), "plan", "--format", "json", *args]
 
 
 def prepare(size: int, workdir: Path) -> tuple[list[str], list[str], int]:
@@ -87,7 +94,8 @@ def prepare(size: int, workdir: Path) -> tuple[list[str], list[str], int]:
         "openhands-zai:instances": [{"name": f"team-{i}", "port": 3000 + i} for i in range(size)],
     }}))
     components = plan_command("--stack", f"scale{size}", "--config-file", str(stack_file))
-    recorded = json.loads(subprocess.run(components, cwd=ROOT, check=True, capture_output=True, text=True).stdout)
+    recorded = json.loads(subprocess.run(components, cwd=ROOT, check=True, capture_output=True, text=True,
+                                         env=ENV).stdout)
     flat_dir = workdir / f"flat{size}"
     flat_dir.mkdir()
     (flat_dir / "Pulumi.yaml").write_text("name: flat\nruntime: python\n")

@@ -38,6 +38,7 @@ class SettingsModel(BaseModel):
         allow_inf_nan=False,
         # Patterns are Python's: some use look-aheads, which pydantic's default engine lacks.
         regex_engine="python-re",
+        defer_build=True,
     )
     # (regex, message) for keys guides show that this block does not have, naming the real knob.
     unknown_key_hints: ClassVar[tuple[tuple[str, str], ...]] = ()

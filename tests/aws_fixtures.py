@@ -28,6 +28,19 @@ def moto(aws_env):
         yield
 
 
+@pytest.fixture(scope="module")
+def shared_moto():
+    """One emulated AWS for a whole module, for tests that each build resources of their own (fresh
+    ids, nothing shared): starting moto's EC2 anew costs more than most such tests."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_REGION"):
+            patch.delenv(name, raising=False)
+        for name, value in FAKE_CREDENTIALS.items():
+            patch.setenv(name, value)
+        with mock_aws():
+            yield
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -3,6 +3,7 @@ that must never leak."""
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -31,11 +32,24 @@ def problems(**raw) -> dict[str, str]:
 
 
 def run_cli(*args, env_extra=None, cwd=ROOT, stdin=None, drop=("ZAI_API_KEY",)):
-    """`openhands-zai ARGS` in a subprocess, from the caller's environment without a key of its own."""
-    env = {k: v for k, v in os.environ.items() if k not in drop}
+    """`openhands-zai ARGS` in a subprocess, from the caller's environment without a key of its own.
+
+    With Python's bytecode caches, as users run it: PYTHONDONTWRITEBYTECODE (set on some CI
+    machines) would recompile the bundle on every one of the suite's hundred runs.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in drop and k != "PYTHONDONTWRITEBYTECODE"}
     env.update(env_extra or {})
     return subprocess.run([COMMAND, *args], cwd=cwd, capture_output=True, text=True, env=env, input=stdin,
                           timeout=120)
+
+
+@functools.cache
+def planned(stack: str, config_file: Path | None = None, project_dir: Path = ROOT, fmt: str = "json"):
+    """`openhands-zai plan` of a shipped stack, with the sentinel key, run once per test process:
+    several tests read the same plan of the same file (the stack files do not change in a run)."""
+    args = ["plan", "--stack", stack, "--project-dir", str(project_dir), "--format", fmt]
+    return run_cli(*args, *(["--config-file", str(config_file)] if config_file else []),
+                   env_extra={"ZAI_API_KEY": SENTINEL_KEY})
 
 
 def peering_settings(raw):

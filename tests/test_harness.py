@@ -28,7 +28,7 @@ def test_an_unawaited_output_fails_the_run(tmp_path):
     test_file = tmp_path / "test_vacuous.py"
     test_file.write_text(VACUOUS)
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", str(ROOT / "pyproject.toml"),
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", "-c", str(ROOT / "pyproject.toml"),
          "--rootdir", str(tmp_path), str(test_file)],
         capture_output=True, text=True, timeout=120,
     )

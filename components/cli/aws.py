@@ -7,6 +7,8 @@ the `aws` extra (`pip install 'openhands-zai[aws]'`); without it, a command that
 
 from __future__ import annotations
 
+import functools
+import os
 from typing import Any
 
 try:
@@ -21,12 +23,20 @@ class UsageError(Exception):
     """A problem with what the operator passed: exit 2."""
 
 
-def client(service: str, region: str | None = None) -> Any:
+@functools.cache
+def _session(region: str | None, _environment: tuple[str | None, ...]) -> Any:
+    # One session per region: each new one loads botocore's service models again (about 0.1 s).
     try:
         import boto3
     except ImportError:
         raise UsageError("this command calls AWS and needs boto3: pip install 'openhands-zai[aws]'") from None
-    session = boto3.session.Session(region_name=region)
+    return boto3.session.Session(region_name=region)
+
+
+def client(service: str, region: str | None = None) -> Any:
+    chain = tuple(os.environ.get(name) for name in ("AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_REGION",
+                                                    "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID"))
+    session = _session(region, chain)
     if not session.region_name:
         raise UsageError("--region: no AWS region set; pass --region or set AWS_DEFAULT_REGION (or a profile's region)")
     return session.client(service)

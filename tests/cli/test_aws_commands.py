@@ -27,7 +27,8 @@ def fake():
 
 
 def ops(*args, endpoint, stdin=None, env_extra=None, drop=()):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "ZAI_API_KEY"}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("AWS_") and k not in ("ZAI_API_KEY", "PYTHONDONTWRITEBYTECODE")}
     env.update(FAKE_CREDENTIALS, AWS_ENDPOINT_URL=endpoint, **(env_extra or {}))
     for name in drop:
         env.pop(name, None)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
-from tests.helpers import COMMAND, SENTINEL_KEY, run_cli
+from tests.helpers import COMMAND, SENTINEL_KEY, planned, run_cli
 
 pytestmark = pytest.mark.cli
 
@@ -24,7 +24,7 @@ def write_stack(tmp_path: Path, config: dict) -> Path:
 
 @pytest.fixture(scope="module")
 def dev_plan():
-    result = run_cli("plan", "--stack", "dev", "--format", "json", env_extra={"ZAI_API_KEY": SENTINEL_KEY})
+    result = planned("dev")
     assert result.returncode == 0, result.stderr
     return result
 
@@ -209,8 +209,7 @@ def test_a_secret_other_than_the_key_is_refused_and_not_printed(tmp_path):
 @pytest.mark.parametrize("stack_file", sorted((ROOT / "examples" / "stacks").glob("Pulumi.*.yaml")),
                          ids=lambda p: p.name)
 def test_example_stacks_plan_cleanly(stack_file):
-    result = run_cli("plan", "--stack", stack_file.stem.split(".", 1)[1], "--config-file", str(stack_file),
-                     "--format", "json")
+    result = planned(stack_file.stem.split(".", 1)[1], stack_file)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["warnings"] == []
 
@@ -344,8 +343,7 @@ def test_with_allow_https_to_firewall_off_the_group_has_only_443_to_the_prefix_l
 
 
 def test_staging_plans_the_cluster_objects_with_the_key_only_by_reference():
-    result = run_cli("plan", "--stack", "staging", "--config-file", str(ROOT / "examples" / "stacks" / "Pulumi.staging.yaml"),
-                     "--format", "json", env_extra={"ZAI_API_KEY": SENTINEL_KEY})
+    result = planned("staging", ROOT / "examples" / "stacks" / "Pulumi.staging.yaml")
     assert result.returncode == 0, result.stderr
     assert SENTINEL_KEY not in result.stdout
     plan = json.loads(result.stdout)
@@ -374,8 +372,7 @@ def test_manifests_out_writes_one_file_per_object(tmp_path):
 
 
 def test_prod_reader_role_trusts_the_new_eks_clusters_oidc_provider():
-    result = run_cli("plan", "--stack", "prod", "--config-file", str(ROOT / "examples" / "stacks" / "Pulumi.prod.yaml"),
-                     "--format", "json")
+    result = planned("prod", ROOT / "examples" / "stacks" / "Pulumi.prod.yaml")
     assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)
     (role,) = [r for r in plan["resources"] if r["name"] == "zai-api-key-reader-role"]

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
-from tests.helpers import SENTINEL_KEY, run_cli
+from tests.helpers import SENTINEL_KEY, planned, run_cli
 
 pytestmark = pytest.mark.cli
 
@@ -82,8 +82,7 @@ SHIPPED = [("dev", None, ROOT)] + [
 
 @pytest.mark.parametrize("stack, config_file, project", SHIPPED, ids=lambda v: getattr(v, "name", v))
 def test_every_shipped_stack_and_example_passes_the_mandatory_rules(stack, config_file, project):
-    args = ["plan", "--project-dir", str(project), "--stack", stack, "--format", "json"]
-    result = run_cli(*(args + (["--config-file", str(config_file)] if config_file else [])))
+    result = planned(stack, config_file, project)
     assert result.returncode == 0, result.stderr
     policy = json.loads(result.stdout)["policy"]
     assert policy["verdict"] in ("pass", "warn")
@@ -92,8 +91,7 @@ def test_every_shipped_stack_and_example_passes_the_mandatory_rules(stack, confi
 
 
 def test_examples_use_the_components_under_their_own_project(tmp_path):
-    result = run_cli("plan", "--project-dir", str(ROOT / "examples" / "existing-cluster"), "--stack", "staging",
-                     "--format", "json")
+    result = planned("staging", None, ROOT / "examples" / "existing-cluster")
     document = json.loads(result.stdout)
     assert document["project"] == "acme-openhands-cluster"
     types = {r["type"] for r in document["resources"]}

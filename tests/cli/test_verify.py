@@ -1,4 +1,4 @@
-"""`ops verify` against moto: a matching account passes; each kind of drift is named.
+"""`openhands-zai verify` against moto: a matching account passes; each kind of drift is named.
 
 The account is built the way `pulumi up` leaves it (the default allow-all egress removed, the
 peer side in another account and region, reached through the peer role), and the expected
@@ -15,7 +15,7 @@ import pytest
 
 from openhands_zai.cli.verify import verify
 from openhands_zai.network.plan import egress_rules, peering_routes
-from tests.aws_fixtures import FAKE_CREDENTIALS, REGION, aws_env, moto, moto_server  # noqa: F401
+from tests.aws_fixtures import FAKE_CREDENTIALS, REGION, moto_server, shared_moto  # noqa: F401
 from tests.cli.test_aws_commands import ops
 from tests.helpers import egress_settings, peering_settings
 
@@ -85,8 +85,8 @@ def in_process(service, region, creds=None):
 
 
 @pytest.fixture
-def account(moto):
-    return build_account(in_process)
+def account(shared_moto):
+    return build_account(in_process)  # a VPC, peer and group of its own: drifts made by one test stay there
 
 
 def failures(outputs):

@@ -52,7 +52,7 @@ def test_healthcheck_command_probes_the_health_endpoint(status, healthy):
     # The command runs as Docker would run it inside the container, against a loopback stand-in.
     handler = type("Handler", (_Health,), {"status": status})
     server = http.server.HTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         release = dataclasses.replace(settings().release.pinned, port=server.server_address[1])

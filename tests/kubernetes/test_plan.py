@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from openhands_zai.kubernetes import plan
 from openhands_zai.kubernetes.settings import KubernetesSettings
 from tests.conftest import ROOT
-from tests.helpers import SENTINEL_KEY, run_cli, settings
+from tests.helpers import SENTINEL_KEY, planned, settings
 
 K8S_VERSIONS = ["1.30.0", kubernetes_validate.utils.latest_version()]
 CORE_KINDS = {"Namespace", "ServiceAccount", "Secret", "StatefulSet", "Service", "Ingress", "PodDisruptionBudget",
@@ -20,8 +20,7 @@ CORE_KINDS = {"Namespace", "ServiceAccount", "Secret", "StatefulSet", "Service",
 
 
 def manifests(stack):
-    result = run_cli("plan", "--stack", stack, "--config-file", str(ROOT / "examples" / "stacks" / f"Pulumi.{stack}.yaml"),
-                     "--format", "manifests", env_extra={"ZAI_API_KEY": SENTINEL_KEY})
+    result = planned(stack, ROOT / "examples" / "stacks" / f"Pulumi.{stack}.yaml", fmt="manifests")
     assert result.returncode == 0, result.stderr
     assert SENTINEL_KEY not in result.stdout
     return list(yaml.safe_load_all(result.stdout))

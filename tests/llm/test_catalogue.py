@@ -2,11 +2,18 @@
 
 from importlib.metadata import version
 
-import litellm
 import pytest
 
 from openhands_zai.llm.catalogue import CATALOGUE, LITELLM_PROVIDER, bare_model_name, litellm_model_string
 from openhands_zai.release import RELEASES
+
+
+@pytest.fixture(scope="module")
+def litellm():
+    # Imported by the tests that use it: its import takes longer than collecting the whole suite.
+    import litellm
+
+    return litellm
 
 
 def test_litellm_is_the_version_openhands_pins():
@@ -16,7 +23,7 @@ def test_litellm_is_the_version_openhands_pins():
 
 
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
-def test_catalogue_matches_litellm_metadata(name):
+def test_catalogue_matches_litellm_metadata(name, litellm):
     model = CATALOGUE[name]
     info = litellm.model_cost[f"{LITELLM_PROVIDER}/{name}"]
     assert info["litellm_provider"] == "zai"
@@ -29,7 +36,7 @@ def test_catalogue_matches_litellm_metadata(name):
 
 
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
-def test_model_string_routes_to_zai_at_the_given_base(name):
+def test_model_string_routes_to_zai_at_the_given_base(name, litellm):
     base = "https://api.z.ai/api/coding/paas/v4"
     model, provider, _key, api_base = litellm.get_llm_provider(litellm_model_string(name), api_base=base)
     assert (model, provider, api_base) == (name, "zai", base)
