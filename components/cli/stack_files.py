@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from ..errors import PROJECT
+from .files import UnreadableFile, read_text
 
 SECRET_PLACEHOLDER = "plan-placeholder-secret"
 # libyaml's loader when PyYAML has it (its wheels do): ten times the pure-Python one's speed.
@@ -41,15 +42,9 @@ class PlanConfig:
 
 def _load_yaml(path: Path) -> Any:
     try:
-        return yaml.load(path.read_bytes().decode("utf-8"), Loader=_LOADER) or {}
-    except FileNotFoundError:
-        raise StackFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise StackFileError(f"{path}: is a directory, not a stack file") from None
-    except PermissionError:
-        raise StackFileError(f"{path}: not readable (permission denied)") from None
-    except UnicodeDecodeError:
-        raise StackFileError(f"{path}: is not a text file (YAML in UTF-8)") from None
+        return yaml.load(read_text(path, "a stack file"), Loader=_LOADER) or {}
+    except UnreadableFile as error:
+        raise StackFileError(str(error)) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .aws import AWS_ERRORS, UsageError, client, describe
+from .files import UnreadableFile, read_text
 
 
 @dataclass
@@ -36,14 +37,10 @@ class Result:
 def load_outputs(args: Any) -> dict[str, Any]:
     if args.outputs:
         try:
-            outputs = json.loads(Path(args.outputs).read_bytes().decode("utf-8"))
-        except FileNotFoundError:
-            raise UsageError(f"--outputs: {args.outputs}: no such file") from None
-        except IsADirectoryError:
-            raise UsageError(f"--outputs: {args.outputs}: is a directory, not a file of stack outputs") from None
-        except PermissionError:
-            raise UsageError(f"--outputs: {args.outputs}: not readable (permission denied)") from None
-        except ValueError:  # not UTF-8, or not JSON
+            outputs = json.loads(read_text(Path(args.outputs), "a file of stack outputs"))
+        except UnreadableFile as error:
+            raise UsageError(f"--outputs: {error}") from None
+        except ValueError:
             raise UsageError(f"--outputs: {args.outputs} is not the JSON of `pulumi stack output --json`") from None
         if not isinstance(outputs, dict):
             raise UsageError(f"--outputs: {args.outputs} is not the JSON of `pulumi stack output --json` (a map)")

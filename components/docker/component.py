@@ -38,7 +38,9 @@ def pull_image(name: str, release: OpenHandsRelease, opts: pulumi.ResourceOption
 
 
 @dataclass
-class OpenHandsContainerArgs:
+class DockerServerArgs:
+    """What every OpenHands server on a Docker host is made from."""
+
     llm: LlmSettings
     release: OpenHandsRelease
     docker: DockerSettings
@@ -48,6 +50,10 @@ class OpenHandsContainerArgs:
     # The stack's tags, as labels on the container only: a Docker volume cannot be relabelled,
     # so the volume keeps `labels` (a tag change must not replace the state volume).
     tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class OpenHandsContainerArgs(DockerServerArgs):
     # An image pulled once for several containers (OpenHandsInstances); None: this one pulls it.
     image: Any = None  # a pulumi_docker.RemoteImage
 

@@ -7,30 +7,23 @@ pulled once. Expects a `docker` provider in `opts.providers`, as OpenHandsContai
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 
-from ..docker.component import OpenHandsContainer, OpenHandsContainerArgs, pull_image
-from ..docker.settings import DockerSettings
-from ..llm.settings import DebugSettings, LlmSettings
-from ..release import OpenHandsRelease
+from ..docker.component import DockerServerArgs, OpenHandsContainer, OpenHandsContainerArgs, pull_image
 from .plan import docker_for, llm_for
 from .settings import InstanceSettings
 
 COMPONENT_TYPE = "openhands-zai:container:OpenHandsInstances"
 
 
-@dataclass
-class OpenHandsInstancesArgs:
+@dataclass(kw_only=True)
+class OpenHandsInstancesArgs(DockerServerArgs):
+    """The stack's server settings (`llm`: its endpoint, and the profiles the instances start
+    from) and the instances."""
+
     instances: tuple[InstanceSettings, ...]
-    llm: LlmSettings  # the stack's: its endpoint, and the profiles the instances start from
-    release: OpenHandsRelease
-    docker: DockerSettings
-    api_key: pulumi.Input[str]
-    debug: DebugSettings = field(default_factory=DebugSettings)
-    labels: dict[str, str] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
 
 
 class OpenHandsInstances(pulumi.ComponentResource):

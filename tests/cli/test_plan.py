@@ -382,19 +382,22 @@ def test_prod_reader_role_trusts_the_new_eks_clusters_oidc_provider():
 
 # -- what a new user runs into -------------------------------------------------------------------
 
-def test_a_closed_pipe_ends_the_plan_quietly():
-    # `openhands-zai plan | head -1`: the reader goes away after one line.
-    process = subprocess.Popen([COMMAND, "plan", "--stack", "dev"], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, env={**os.environ, "ZAI_API_KEY": SENTINEL_KEY})
+def test_a_closed_pipe_ends_the_plan_quietly(tmp_path):
+    # `openhands-zai plan | head -1`: the reader goes away after one line. Thirty instances make
+    # more text than a pipe holds, so the plan is still writing when it does.
+    stack = write_stack(tmp_path, {"openhands-zai:instances": [{"name": f"team-{i}"} for i in range(30)]})
+    process = subprocess.Popen([COMMAND, "plan", "--stack", "case", "--config-file", str(stack)], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={**os.environ, "ZAI_API_KEY": SENTINEL_KEY})
     first = process.stdout.readline()
     process.stdout.close()
     stderr = process.stderr.read().decode()
-    assert process.wait(timeout=120) == 141 and first.startswith(b"Plan for stack dev")
+    assert process.wait(timeout=120) == 141 and first.startswith(b"Plan for stack case")
     assert stderr == "", stderr
 
 
 @pytest.mark.parametrize("content, message", [
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "is not a text file (YAML in UTF-8)"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "is not a text file (a stack file is UTF-8 text)"),
     (None, "is a directory, not a stack file"),
 ])
 def test_a_stack_file_that_is_no_stack_file_exits_2_in_one_line(tmp_path, content, message):
