@@ -38,69 +38,65 @@ def by_type(name, typ):
     return [args for args in children(name).values() if args.typ == typ]
 
 
-@pulumi.runtime.test
 def test_key_secret_version_policies_and_outputs():
-    component = build("full", reader_role_arns=(READER,), recovery_window_in_days=14)
+    # Checked once every registration has settled: the resource policy waits on the secret's ARN.
+    secret_arn, secret_name, key_arn, policy_arn, role_arn = outputs_of(
+        "full", "secret_arn", "secret_name", "kms_key_arn", "reader_policy_arn", "reader_role_arn",
+        reader_role_arns=(READER,), recovery_window_in_days=14)
+    (key,) = by_type("full", "aws:kms/key:Key")
+    assert key.inputs["enableKeyRotation"] is True
+    assert key.inputs["keyUsage"] == "ENCRYPT_DECRYPT"
+    key_policy = json.loads(key.inputs["policy"])
+    assert {s["Sid"] for s in key_policy["Statement"]} == {
+        "AccountAdministersKeyThroughIam", "SecretsManagerUseWithinAccount",
+        "ReaderRolesDecryptThroughSecretsManager"}
+    (alias,) = by_type("full", "aws:kms/alias:Alias")
+    assert alias.inputs["name"] == "alias/openhands-zai/prod/zai-api-key"
 
-    def check(values):
-        secret_arn, secret_name, key_arn, policy_arn, role_arn = values
-        (key,) = by_type("full", "aws:kms/key:Key")
-        assert key.inputs["enableKeyRotation"] is True
-        assert key.inputs["keyUsage"] == "ENCRYPT_DECRYPT"
-        key_policy = json.loads(key.inputs["policy"])
-        assert {s["Sid"] for s in key_policy["Statement"]} == {
-            "AccountAdministersKeyThroughIam", "SecretsManagerUseWithinAccount",
-            "ReaderRolesDecryptThroughSecretsManager"}
-        (alias,) = by_type("full", "aws:kms/alias:Alias")
-        assert alias.inputs["name"] == "alias/openhands-zai/prod/zai-api-key"
+    (secret,) = by_type("full", "aws:secretsmanager/secret:Secret")
+    assert secret.inputs["name"] == "openhands-zai/prod/zai-api-key" == secret_name
+    assert secret.inputs["kmsKeyId"] == key_arn and key_arn.startswith("arn:aws:kms:us-east-1:123456789012:key/")
+    assert secret.inputs["recoveryWindowInDays"] == 14
+    assert secret.inputs["tags"] == {"environment": "prod", "app": "openhands-zai", "managed-by": "pulumi",
+                                     "owner": "platform"}
 
-        (secret,) = by_type("full", "aws:secretsmanager/secret:Secret")
-        assert secret.inputs["name"] == "openhands-zai/prod/zai-api-key" == secret_name
-        assert secret.inputs["kmsKeyId"] == key_arn and key_arn.startswith("arn:aws:kms:us-east-1:123456789012:key/")
-        assert secret.inputs["recoveryWindowInDays"] == 14
-        assert secret.inputs["tags"] == {"environment": "prod", "app": "openhands-zai", "managed-by": "pulumi",
-                                         "owner": "platform"}
+    (version,) = by_type("full", "aws:secretsmanager/secretVersion:SecretVersion")
+    value, is_secret = unwrap(version.inputs["secretString"])
+    assert is_secret and value == SENTINEL_KEY
+    assert version.inputs["secretId"] == secret_arn
 
-        (version,) = by_type("full", "aws:secretsmanager/secretVersion:SecretVersion")
-        value, is_secret = unwrap(version.inputs["secretString"])
-        assert is_secret and value == SENTINEL_KEY
-        assert version.inputs["secretId"] == secret_arn
+    (resource_policy,) = by_type("full", "aws:secretsmanager/secretPolicy:SecretPolicy")
+    assert resource_policy.inputs["blockPublicPolicy"] is True
+    assert resource_policy.inputs["secretArn"] == secret_arn
+    statements = json.loads(resource_policy.inputs["policy"])["Statement"]
+    assert [s["Sid"] for s in statements] == ["ReaderRoles", "DenyOutsideAccountAndReaders", "DenyWithoutTls"]
 
-        (resource_policy,) = by_type("full", "aws:secretsmanager/secretPolicy:SecretPolicy")
-        assert resource_policy.inputs["blockPublicPolicy"] is True
-        assert resource_policy.inputs["secretArn"] == secret_arn
-        statements = json.loads(resource_policy.inputs["policy"])["Statement"]
-        assert [s["Sid"] for s in statements] == ["ReaderRoles", "DenyOutsideAccountAndReaders", "DenyWithoutTls"]
-
-        (reader,) = by_type("full", "aws:iam/policy:Policy")
-        document = json.loads(reader.inputs["policy"])
-        assert analyze_policy_string(reader.inputs["policy"]).findings == []
-        assert wildcard_grants(document) == []
-        assert document["Statement"][0]["Resource"] == secret_arn
-        assert document["Statement"][1]["Resource"] == key_arn
-        assert policy_arn.startswith("arn:aws:iam::123456789012:policy/full-reader-")
-        assert role_arn is None
-        # The value never travels anywhere but the version.
-        for child in children("full").values():
-            if child is not version:
-                assert SENTINEL_KEY not in json.dumps(child.inputs)
-
-    return pulumi.Output.all(component.secret_arn, component.secret_name, component.kms_key_arn,
-                             component.reader_policy_arn, component.reader_role_arn).apply(check)
+    (reader,) = by_type("full", "aws:iam/policy:Policy")
+    document = json.loads(reader.inputs["policy"])
+    assert analyze_policy_string(reader.inputs["policy"]).findings == []
+    assert wildcard_grants(document) == []
+    assert document["Statement"][0]["Resource"] == secret_arn
+    assert document["Statement"][1]["Resource"] == key_arn
+    assert policy_arn.startswith("arn:aws:iam::123456789012:policy/full-reader-")
+    assert role_arn is None
+    # The value never travels anywhere but the version.
+    for child in children("full").values():
+        if child is not version:
+            assert SENTINEL_KEY not in json.dumps(child.inputs)
 
 
-@pulumi.runtime.test
 def test_every_child_is_parented_and_rotation_is_not_fought():
-    managed = build("rot", rotation_managed=True)
-    plain = build("plain")
+    made = {}
 
-    def check(_):
-        for name in children("rot"):
-            assert OPTIONS[name].parent is managed, name
-        assert OPTIONS["rot-version"].ignore_changes == ["secret_string", "version_stages"]
-        assert not OPTIONS["plain-version"].ignore_changes
+    def program():
+        made["managed"], made["plain"] = build("rot", rotation_managed=True), build("plain")
+        return pulumi.Output.all(made["managed"].secret_arn, made["plain"].secret_arn)
 
-    return pulumi.Output.all(managed.secret_arn, plain.secret_arn).apply(check)
+    deploy(program)
+    for name in children("rot"):
+        assert OPTIONS[name].parent is made["managed"], name
+    assert OPTIONS["rot-version"].ignore_changes == ["secret_string", "version_stages"]
+    assert not OPTIONS["plain-version"].ignore_changes
 
 
 def test_api_key_is_awscurrent_read_back_as_a_secret():
