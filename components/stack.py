@@ -12,6 +12,7 @@ every other field's checks: one run reports every problem. Its JSON Schema is th
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 from dataclasses import dataclass
@@ -248,6 +249,7 @@ def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True, api_k
 
 # -- reading the keys as Pulumi passes them ------------------------------------------------------
 
+@functools.cache
 def _text_keys() -> frozenset[str]:
     """Keys whose values are text; Pulumi hands every other value over as JSON."""
     return frozenset(field.alias or name for name, field in StackSettings.model_fields.items()
