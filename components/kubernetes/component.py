@@ -51,6 +51,9 @@ def _object(cls, name: str, manifest: dict, opts: pulumi.ResourceOptions, **over
 
 
 class OpenHandsCluster(pulumi.ComponentResource):
+    """OpenHands in its namespace: the objects listed above. Needs a kubernetes provider in
+    `opts.providers`, and the key by reference (external-secrets) or as a Pulumi secret (direct)."""
+
     namespace: pulumi.Output[str]
     service_name: pulumi.Output[str]
     url: pulumi.Output[str]

@@ -47,6 +47,9 @@ class EksClusterArgs:
 
 
 class EksCluster(pulumi.ComponentResource):
+    """An EKS cluster, its node group, their roles and the OIDC provider for IRSA; `kubeconfig`
+    connects a kubernetes provider to it. Needs an aws provider (the default one, or in `opts`)."""
+
     cluster_name: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     oidc_provider_arn: pulumi.Output[str]

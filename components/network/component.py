@@ -60,6 +60,9 @@ class VpcPeeringArgs:
 
 
 class VpcPeering(pulumi.ComponentResource):
+    """The peering connection, its accepter and options on each side, and the routes both ways.
+    A peer in another account or region needs `args.peer_provider`."""
+
     connection_id: pulumi.Output[str]
     routes: list[dict[str, str]]  # side, routeTableId, destinationCidr: what `ops verify` checks
 
@@ -133,6 +136,9 @@ class EgressAllowListArgs:
 
 
 class EgressAllowList(pulumi.ComponentResource):
+    """The workloads' security group and prefix list, and the domain firewall when enabled.
+    Takes settings resolved by the stack (`StackSettings.egress`: endpoint host and peer range in)."""
+
     security_group_id: pulumi.Output[str]
     prefix_list_id: pulumi.Output[str | None]
     firewall_arn: pulumi.Output[str | None]

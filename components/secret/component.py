@@ -45,6 +45,9 @@ def _alias(secret_name: str) -> str:
 
 
 class ZaiApiKeySecret(pulumi.ComponentResource):
+    """The key's KMS key, secret, first version, resource and reader policies and reader role;
+    `api_key` is AWSCURRENT read back, as a Pulumi secret."""
+
     secret_arn: pulumi.Output[str]
     secret_name: pulumi.Output[str]
     kms_key_arn: pulumi.Output[str]
