@@ -7,6 +7,7 @@ version and checks the rendered settings and environment against its own models.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from typing import Annotated
 
@@ -37,8 +38,10 @@ class OpenHandsRelease:
     # app_server/status/status_router.py: /alive -> {"status":"ok"}, /health and /ready -> "OK".
     health_path: str = "/health"
     ready_path: str = "/ready"
-    # The image digest the operator verified (`openhands-zai:release.imageDigest`), if any.
+    # The image digests the operator verified (`openhands-zai:release.imageDigest`,
+    # `release.agentServerImageDigest`), if any.
     image_digest: str | None = None
+    agent_server_image_digest: str | None = None
 
     @property
     def agent_server_tag(self) -> str:
@@ -49,10 +52,36 @@ class OpenHandsRelease:
         return f"{self.state_dir}/settings.json"
 
     @property
+    def agent_server_image(self) -> str:
+        """The sandbox image (the cluster target's sidecar): the SDK's tag, and the digest when pinned."""
+        ref = f"{self.agent_server_repository}:{self.agent_server_tag}"
+        return f"{ref}@{self.agent_server_image_digest}" if self.agent_server_image_digest else ref
+
+    @property
     def image(self) -> str:
         """The server image: the release tag, and the digest when one is pinned."""
         ref = f"{self.image_repository}:{self.version}"
         return f"{ref}@{self.image_digest}" if self.image_digest else ref
+
+
+# The server keys' variables (`server_keys.py` makes the values).
+JWT_SECRET = "JWT_SECRET"
+AGENT_SECRET_KEY = "OH_SECRET_KEY"
+# LiteLLM fetches its model price list from the internet at start unless told to use its own copy;
+# under a default-deny egress that fetch stalls the server and every agent server.
+OFFLINE_COST_MAP = {"LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+
+
+def agent_server_env(agent_secret_key: str | None) -> str:
+    """`OH_AGENT_SERVER_ENV`: what the app adds to every agent server's environment (JSON).
+
+    The agent servers get the app's `LLM_*` anyway; these are the rest. `agent_secret_key` is None
+    where the agent servers inherit the app's environment (the cluster target's process sandboxes).
+    """
+    env = dict(OFFLINE_COST_MAP)
+    if agent_secret_key is not None:
+        env[AGENT_SECRET_KEY] = agent_secret_key
+    return json.dumps(env, sort_keys=True)
 
 
 RELEASES: dict[str, OpenHandsRelease] = {
@@ -76,9 +105,14 @@ class ReleaseSettings(SettingsModel):
         DEFAULT_VERSION, description=f"Pinned OpenHands release; supported: {', '.join(RELEASES)}.")
     image_digest: Annotated[str | None, Field(pattern=r"^sha256:[0-9a-f]{64}$"), Hint("sha256:<64 hex digits>")] = Field(
         None, description="The server image's digest you verified (sha256:...), pinned on both targets.")
+    agent_server_image_digest: Annotated[str | None, Field(pattern=r"^sha256:[0-9a-f]{64}$"),
+                                         Hint("sha256:<64 hex digits>")] = Field(
+        None, description="The agent-server (sandbox) image's digest you verified, pinned on the cluster target's "
+                          "sidecar.")
 
     @property
     def pinned(self) -> OpenHandsRelease:
         """The release's facts, with the digest when one is set."""
-        return replace(RELEASES[self.version], image_digest=self.image_digest)
+        return replace(RELEASES[self.version], image_digest=self.image_digest,
+                       agent_server_image_digest=self.agent_server_image_digest)
 

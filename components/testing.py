@@ -45,6 +45,7 @@ class ProviderLikeMocks(pulumi_mocks.Mocks):
 
     def __init__(self) -> None:
         self.secret_versions: dict[str, dict[str, Any]] = {}  # secret ARN -> the AWSCURRENT version
+        self.generated_secrets: set[str] = set()  # what random passwords "generated": secrets to redact
 
     @staticmethod
     def region(inputs: dict[str, Any] | None = None) -> str:
@@ -59,6 +60,12 @@ class ProviderLikeMocks(pulumi_mocks.Mocks):
             return self._docker(args, state, seed)
         if args.typ.startswith("aws:"):
             return self._aws(args, state, seed)
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            # Letters and digits of the asked length, as the provider makes with special=false.
+            result = (_digest(seed, "result") * 2)[: int(args.inputs.get("length", 16))]
+            self.generated_secrets.add(result)
+            state.update(result=result)
+            return seed[:16], state
         if args.typ.startswith("kubernetes:"):
             # The Kubernetes provider's id: namespace/name (name alone for cluster-scoped objects).
             meta = args.inputs.get("metadata") or {}

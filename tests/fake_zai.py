@@ -36,6 +36,8 @@ class FakeZai:
         self.fail_status: int | None = None
         self.calls_tools = True  # False: a model that answers in prose instead of calling tools
         self.requests: list[tuple[str, str]] = []
+        # Every completion request whole (the end-to-end suite checks what OpenHands sent).
+        self.completions: list[dict] = []
         self.lock = threading.Lock()
         handler = self._handler()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -67,6 +69,8 @@ class FakeZai:
     def answer(self, method: str, path: str, key: str, body: dict) -> tuple[int, dict]:
         with self.lock:
             self.requests.append((method, path))
+            if path.endswith("/chat/completions"):
+                self.completions.append({"path": path, "key": key, "body": body})
         if self.fail_status:
             return self.fail_status, {"error": {"code": "500", "message": "internal error"}}
         base = next((b for b in (CODING_BASE, GENERAL_BASE) if path.startswith(b + "/")), None)
@@ -87,9 +91,11 @@ class FakeZai:
             message = {"role": "assistant", "content": "OK"}
             finish = "stop"
             if body.get("tools") and self.calls_tools:
-                tool = body["tools"][0]["function"]["name"]
+                names = [t["function"]["name"] for t in body["tools"]]
+                # An agent (OpenHands) offers `finish`: end its task; else call the first tool.
+                tool, arguments = ("finish", {"message": "Done."}) if "finish" in names else (names[0], {})
                 message = {"role": "assistant", "content": "", "tool_calls": [
-                    {"id": "call_1", "type": "function", "function": {"name": tool, "arguments": "{}"}}]}
+                    {"id": "call_1", "type": "function", "function": {"name": tool, "arguments": json.dumps(arguments)}}]}
                 finish = "tool_calls"
             if (body.get("thinking") or {}).get("type") == "enabled":
                 message["reasoning_content"] = "The user wants a short answer."
@@ -113,10 +119,11 @@ class FakeZai:
                 auth = self.headers.get("Authorization", "")
                 key = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
                 status, payload = fake.answer(method, self.path, key, body)
-                data = json.dumps(payload).encode()
+                streamed = status == 200 and body.get("stream") and "choices" in payload
+                data = (_event_stream(payload) if streamed else json.dumps(payload)).encode()
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", "text/event-stream" if streamed else "application/json")
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
                     self.wfile.write(data)
@@ -133,6 +140,22 @@ class FakeZai:
                 pass
 
         return Handler
+
+
+def _event_stream(completion: dict) -> str:
+    """A completion as OpenAI-style server-sent events (what Z.AI sends when `stream` is true)."""
+    choice = completion["choices"][0]
+    delta = {key: value for key, value in choice["message"].items() if value not in ("", None)}
+    for index, call in enumerate(delta.get("tool_calls", [])):
+        call["index"] = index
+    base = {key: completion[key] for key in ("id", "model", "created")}
+    chunks = [
+        {**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": None}]},
+        {**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {},
+                                                                  "finish_reason": choice["finish_reason"]}],
+         "usage": completion["usage"]},
+    ]
+    return "".join(f"data: {json.dumps(chunk)}\n\n" for chunk in chunks) + "data: [DONE]\n\n"
 
 
 def self_signed_tls(directory, host="localhost"):

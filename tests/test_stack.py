@@ -104,4 +104,4 @@ def test_a_kubernetes_stack_has_no_docker_settings_and_shares_the_release():
 def test_snake_case_keys_are_typos_in_a_stack_file():
     found = errors(docker={"listen_address": "0.0.0.0"})
     assert found == ["openhands-zai:docker.listen_address: unknown key; did you mean `listenAddress`? allowed: host, "
-                     "port, listenAddress, stateVolume, containerName, extraEnv"]
+                     "port, listenAddress, sandboxGateway, stateVolume, containerName, extraEnv"]

@@ -64,6 +64,8 @@ class Recording:
     resources: list[RecordedResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # Values the providers generate as secrets (random passwords): redacted like config secrets.
+    generated_secrets: set[str] = field(default_factory=set)
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -148,4 +150,5 @@ def run_program(project_dir: Path, project: str, stack: str, config: dict[str, s
 
     with _config_passed_as_the_cli_does(config, secret_keys):
         _sync_await(run_in_stack(run))
+    recording.generated_secrets = set(mocks.generated_secrets)
     return recording

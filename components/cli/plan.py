@@ -35,7 +35,8 @@ def build_plan(project_dir: Path, plan_config: PlanConfig) -> Plan:
     """Raises ConfigError for the user's settings; anything else is a bug."""
     recording: Recording = run_program(project_dir, plan_config.project, plan_config.stack, plan_config.config,
                                        plan_config.secret_keys)
-    redactor = Redactor(plan_config.secret_values)
+    secrets = plan_config.secret_values | recording.generated_secrets
+    redactor = Redactor(secrets)
     return Plan(
         project=plan_config.project,
         stack=plan_config.stack,
@@ -47,7 +48,7 @@ def build_plan(project_dir: Path, plan_config: PlanConfig) -> Plan:
         warnings=[redactor.text(w) for w in recording.warnings],
         # The policy pack runs on the raw inputs (secret markers on); its messages name paths only.
         violations=[Violation(v.policy, v.level, v.urn, redactor.text(v.message))
-                    for v in evaluate(recording.resources, plan_config.secret_values)],
+                    for v in evaluate(recording.resources, secrets)],
     )
 
 

@@ -1,10 +1,12 @@
 """OpenHandsContainer: OpenHands as one Docker container, configured for Z.AI GLM.
 
-Equivalent to the documented `docker run` of the pinned release: port 3000, the Docker
+Equivalent to the documented `docker run` of the pinned release: port 3000 (on
+`listenAddress` for browsers, and on the bridge gateway where sandboxes call the app back), the Docker
 socket (the server starts agent-server sandboxes beside itself), a named volume for the
 state directory, `host.docker.internal:host-gateway`, the agent-server image variables,
 restart `unless-stopped`. On top: a healthcheck on `/health`, log rotation, labels, and the
-rendered `settings.json` uploaded into the state directory before the container starts.
+rendered `settings.json` uploaded into the state directory before the container starts, and the
+server's own keys (`JWT_SECRET`, the agent servers' `OH_SECRET_KEY`) from `random.RandomPassword`.
 
 Expects a `docker` provider in `opts.providers` (built by the caller for the target host).
 A change of LLM configuration changes the uploaded file and the environment, which replaces
@@ -24,7 +26,8 @@ from ..llm.catalogue import litellm_model_string
 from ..llm.plan import settings_json
 from ..llm.settings import DebugSettings, LlmSettings
 from ..release import OpenHandsRelease
-from .plan import browser_url, container_env, container_labels, healthcheck_command
+from ..server_keys import server_keys
+from .plan import browser_url, container_env, container_labels, healthcheck_command, published_ports
 from .settings import DockerSettings
 
 
@@ -84,7 +87,9 @@ class OpenHandsContainer(pulumi.ComponentResource):
         )
 
         api_key = pulumi.Output.secret(args.api_key)
-        envs = api_key.apply(lambda key: container_env(args.llm, args.debug, release, settings, key))
+        keys = server_keys(name, self)
+        envs = pulumi.Output.all(api_key, keys.jwt_secret, keys.agent_secret_key).apply(
+            lambda values: container_env(args.llm, args.debug, release, settings, *values))
         settings_file = api_key.apply(lambda key: settings_json(args.llm, release, key))
 
         server = docker.Container(
@@ -92,7 +97,8 @@ class OpenHandsContainer(pulumi.ComponentResource):
             name=settings.container_name,
             image=image.image_id,
             envs=envs,
-            ports=[docker.ContainerPortArgs(internal=release.port, external=settings.port, ip=settings.listen_address)],
+            ports=[docker.ContainerPortArgs(internal=internal, external=external, ip=address)
+                   for address, external, internal in published_ports(release, settings)],
             volumes=[
                 docker.ContainerVolumeArgs(volume_name=state.name, container_path=release.state_dir),
                 docker.ContainerVolumeArgs(host_path="/var/run/docker.sock", container_path="/var/run/docker.sock"),

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from ..llm.plan import render_env, settings_fingerprint
 from ..llm.settings import DebugSettings, LlmSettings
-from ..release import OpenHandsRelease
+from ..release import JWT_SECRET, OFFLINE_COST_MAP, OpenHandsRelease, agent_server_env
 from .settings import DockerSettings
 
 # The image ships Python; curl is not guaranteed, so the healthcheck uses the interpreter.
@@ -20,7 +20,7 @@ _HEALTH_PROBE = (
 
 
 def container_env(llm: LlmSettings, debug: DebugSettings, release: OpenHandsRelease,
-                  docker_settings: DockerSettings, api_key: str) -> list[str]:
+                  docker_settings: DockerSettings, api_key: str, jwt_secret: str, agent_secret_key: str) -> list[str]:
     """The container's sorted `KEY=value` list: the typed settings plus `docker.extraEnv`.
 
     Validation refuses extraEnv names the typed settings own, so neither shadows the other.
@@ -28,10 +28,16 @@ def container_env(llm: LlmSettings, debug: DebugSettings, release: OpenHandsRele
     env = {
         **docker_settings.extra_env,
         **render_env(llm, debug, api_key),
+        **OFFLINE_COST_MAP,
         # Pin where the server keeps settings.json, so the uploaded file is the one it reads.
         "OH_PERSISTENCE_DIR": release.state_dir,
         "AGENT_SERVER_IMAGE_REPOSITORY": release.agent_server_repository,
         "AGENT_SERVER_IMAGE_TAG": release.agent_server_tag,
+        # Sandboxes call the app back (MCP at /mcp/mcp, webhooks at /api/v1/webhooks) at
+        # http://host.docker.internal:<this port>; the component publishes it on the bridge gateway.
+        "SANDBOX_HOST_PORT": str(docker_settings.port),
+        JWT_SECRET: jwt_secret,
+        "OH_AGENT_SERVER_ENV": agent_server_env(agent_secret_key),
     }
     return [f"{name}={value}" for name, value in sorted(env.items())]
 
@@ -50,6 +56,19 @@ def container_labels(llm: LlmSettings, release: OpenHandsRelease, debug: DebugSe
 
 def healthcheck_command(release: OpenHandsRelease) -> list[str]:
     return ["CMD", "python", "-c", _HEALTH_PROBE.format(port=release.port, path=release.health_path)]
+
+
+def published_ports(release: OpenHandsRelease, docker_settings: DockerSettings) -> list[tuple[str, int, int]]:
+    """(host address, host port, container port): where browsers reach the UI, and where sandboxes do.
+
+    Sandboxes on the Docker bridge reach the host at `host.docker.internal` (host-gateway, the
+    bridge's gateway address): a port published on 127.0.0.1 alone refuses their callbacks, so
+    the app is published on the gateway too, which only the host and its containers can reach.
+    """
+    addresses = [docker_settings.listen_address]
+    if docker_settings.sandbox_gateway not in addresses and docker_settings.listen_address not in ("0.0.0.0", "::"):
+        addresses.append(docker_settings.sandbox_gateway)
+    return [(address, docker_settings.port, release.port) for address in addresses]
 
 
 def browser_url(docker_settings: DockerSettings) -> str:

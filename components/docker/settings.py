@@ -13,7 +13,8 @@ from ..fields import IpAddress, Port, SettingsModel, problem
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Variables the renderer owns; an extraEnv entry would silently shadow the typed settings.
 _OWNED_ENV = re.compile(r"^(LLM_.*|OPENHANDS_PROVIDER_BASE_URL|DEBUG|LOG_ALL_EVENTS|DEBUG_LLM|"
-                        r"OH_PERSISTENCE_DIR|AGENT_SERVER_IMAGE_.*|ZAI_API_KEY)$")
+                        r"OH_PERSISTENCE_DIR|AGENT_SERVER_IMAGE_.*|ZAI_API_KEY|JWT_SECRET|OH_SECRET_KEY|OH_AGENT_SERVER_ENV|"
+                        r"SANDBOX_HOST_PORT|LITELLM_LOCAL_MODEL_COST_MAP)$")
 
 DockerName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"),
                        Hint("a Docker name (letters, digits, '_', '.', '-')")]
@@ -47,6 +48,11 @@ class DockerSettings(SettingsModel):
         "unix:///var/run/docker.sock"
     port: Port = 3000
     listen_address: IpAddress = "127.0.0.1"
+    # Docker's default bridge gateway (docker0): sandboxes reach the app there as
+    # host.docker.internal. Set it when the daemon's bridge uses another address (`bip`).
+    sandbox_gateway: IpAddress = Field("172.17.0.1", description=(
+        "The Docker bridge gateway address (docker0) where agent-server sandboxes call the app back; "
+        "the app port is published there as well as on listenAddress."))
     state_volume: DockerName = "openhands-state"
     container_name: DockerName = "openhands-app"
     extra_env: Annotated[dict[EnvName, EnvValue], Hint("a map of variable name to string value")] = \

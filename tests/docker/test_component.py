@@ -30,7 +30,9 @@ def test_container_matches_documented_docker_run():
         inputs = server.inputs
         assert inputs["image"].startswith("sha256:")  # the pulled image's id, not a floating tag
         assert MOCKS.created["run-image"].inputs["name"] == "docker.openhands.dev/openhands/openhands:1.11.0"
-        assert inputs["ports"] == [{"internal": 3000, "external": 3000, "ip": "127.0.0.1"}]
+        # The browser's address, and the bridge gateway where sandboxes call the app back.
+        assert inputs["ports"] == [{"internal": 3000, "external": 3000, "ip": "127.0.0.1"},
+                                   {"internal": 3000, "external": 3000, "ip": "172.17.0.1"}]
         assert {"hostPath": "/var/run/docker.sock", "containerPath": "/var/run/docker.sock"} in inputs["volumes"]
         assert {"volumeName": "openhands-state", "containerPath": "/.openhands"} in inputs["volumes"]
         assert inputs["hosts"] == [{"host": "host.docker.internal", "ip": "host-gateway"}]
@@ -113,9 +115,9 @@ def test_llm_change_changes_container_replacement_inputs(change):
     before, after = settings(), settings(**change)
     assert settings_fingerprint(before.llm, before.release.pinned, before.debug) != \
         settings_fingerprint(after.llm, after.release.pinned, after.debug)
-    assert (container_env(before.llm, before.debug, before.release.pinned, before.docker, "k"),
+    assert (container_env(before.llm, before.debug, before.release.pinned, before.docker, "k", "j", "a"),
             settings_json(before.llm, before.release.pinned, "k")) != \
-           (container_env(after.llm, after.debug, after.release.pinned, after.docker, "k"),
+           (container_env(after.llm, after.debug, after.release.pinned, after.docker, "k", "j", "a"),
             settings_json(after.llm, after.release.pinned, "k"))
 
 
