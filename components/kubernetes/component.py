@@ -5,10 +5,14 @@ Creates, in its namespace (Pod Security `restricted`):
 - the key: with `external-secrets`, a SecretStore (AWS Secrets Manager, IRSA) and an
   ExternalSecret that renders the `openhands-llm` Secret (api-key and settings.json) in the
   cluster, refreshed hourly; with `direct`, that Secret from the key as a Pulumi secret;
+- the server's keys (`JWT_SECRET`, the agent server's `OH_SECRET_KEY` and the session key the
+  app and its sandbox share) from `random.RandomPassword` in the `openhands-server-keys` Secret, and
+  the sandbox service for the agent-server sidecar in the `openhands-zai-sandbox` ConfigMap
+  (kubernetes/sandbox/, loaded through OpenHands' `OH_SANDBOX_KIND`);
 - a StatefulSet of one (conversations and settings live in a file store on its volume): an init
   container copies settings.json into the state volume at every start, the server reads the key
-  through `secretKeyRef`, runs as the image's `openhands` user without privileges, and starts
-  agent-servers as processes in the pod (OpenHands 1.11's process runtime: no Docker socket, no
+  through `secretKeyRef` and runs as the image's `openhands` user without privileges; the agent
+  runs in the agent-server sidecar (the upstream sandbox image, its own user, no Docker socket, no
   RBAC); the pod template carries a hash of the LLM settings, so a change rolls the pod;
 - a Service, an Ingress when configured, a PodDisruptionBudget;
 - the egress NetworkPolicies (and CiliumNetworkPolicy) when `openhands-zai:egress` is set.
@@ -27,6 +31,7 @@ from ..llm.settings import DebugSettings, LlmSettings
 from ..network.plan import egress_policies
 from ..network.settings import EgressSettings
 from ..release import OpenHandsRelease
+from ..server_keys import server_keys
 from . import plan
 from .settings import KubernetesSettings
 
@@ -97,9 +102,20 @@ class OpenHandsCluster(pulumi.ComponentResource):
             llm_secret = k8s.core.v1.Secret(f"{name}-llm", metadata=manifest["metadata"], type="Opaque",
                                             string_data=data, opts=inside)
 
+        keys = server_keys(name, self, sandbox_session=True)
+        keys_manifest = plan.direct_secret(settings, {}, name=plan.SERVER_KEYS_SECRET)
+        keys_secret = k8s.core.v1.Secret(
+            f"{name}-server-keys", metadata=keys_manifest["metadata"], type="Opaque",
+            string_data=pulumi.Output.all(keys.jwt_secret, keys.agent_secret_key, keys.sandbox_session_key).apply(
+                lambda values: plan.server_keys_data(*values)), opts=inside)
+        plugin = plan.sandbox_plugin(settings)
+        plugin_map = k8s.core.v1.ConfigMap(f"{name}-sandbox-plugin", metadata=plugin["metadata"], data=plugin["data"],
+                                           opts=inside)
+
         workload = plan.statefulset(settings, args.llm, args.debug, args.release)
         _object(k8s.apps.v1.StatefulSet, f"{name}-server", workload,
-                pulumi.ResourceOptions(parent=self, depends_on=[namespace, llm_secret, service_account]))
+                pulumi.ResourceOptions(parent=self, depends_on=[namespace, llm_secret, keys_secret, plugin_map,
+                                                                service_account]))
         service = _object(k8s.core.v1.Service, f"{name}-service", plan.service(settings, args.release), inside)
         ingress = plan.ingress(settings)
         if ingress is not None:

@@ -8,11 +8,13 @@ the pods read it through `secretKeyRef`, and the settings file through a Secret 
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any
 
 from ..llm.plan import render_env, settings_fingerprint, settings_json
 from ..llm.settings import DebugSettings, LlmSettings
-from ..release import OpenHandsRelease
+from ..release import AGENT_SECRET_KEY, JWT_SECRET, OFFLINE_COST_MAP, OpenHandsRelease
 from .settings import KubernetesSettings
 
 APP = "openhands"
@@ -20,27 +22,41 @@ LABELS = {"app.kubernetes.io/name": APP, "app.kubernetes.io/part-of": "openhands
           "app.kubernetes.io/managed-by": "pulumi"}
 SELECTOR = {"app.kubernetes.io/name": APP}
 LLM_SECRET = "openhands-llm"  # keys: api-key, settings.json
+SERVER_KEYS_SECRET = "openhands-server-keys"  # keys: jwt-secret, agent-secret-key (server_keys.py)
+# The sandbox service for the agent-server sidecar (sandbox/openhands_zai_sandbox.py), mounted from
+# a ConfigMap and named in OH_SANDBOX_KIND, OpenHands' plug-in point for the sandbox service.
+SANDBOX_PLUGIN_CONFIGMAP = "openhands-zai-sandbox"
+SANDBOX_PLUGIN_DIR = "/opt/openhands-zai"
+SANDBOX_PLUGIN_FILE = Path(__file__).parent / "sandbox" / "openhands_zai_sandbox.py"
+SANDBOX_KIND = "openhands_zai_sandbox.PodAgentServerSandboxServiceInjector"
+AGENT_SERVER = "agent-server"
+AGENT_SERVER_PORT = 8000
+AGENT_USER_ID = 10001  # the agent-server image's `openhands` user (its Dockerfile: UID 10001)
+PROJECT_DIR = "/workspace/project"  # the agent's working directory, as in the Docker sandboxes
+AGENT_STATE_DIR = "/workspace/conversations"  # the agent server's conversations and terminal events
+AGENT_SERVER_RESOURCES = {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}}
 SERVICE_ACCOUNT = "openhands"
 HASH_ANNOTATION = "openhands-zai/llm-settings-sha256"
+PLUGIN_HASH_ANNOTATION = "openhands-zai/sandbox-plugin-sha256"
 USER_ID = 42420  # the image's `openhands` user (containers/app/Dockerfile: OPENHANDS_USER_ID)
 ESO_API = "external-secrets.io/v1"
 # ExternalSecret templates are Go templates: the key is inserted by the operator in the cluster.
 KEY_TEMPLATE = "{{ .apiKey }}"
-SANDBOX_DIR = "/tmp/openhands-sandboxes"
 # checkov checks this workload fails knowingly, each with the reason. They travel on the StatefulSet
 # as checkov's own annotations (`checkov.io/skip<n>: <check>=<reason>`), so any checkov run over
 # these objects honours them - a platform's scanner as well as `make scan`.
 CHECKOV_SKIPS = {
-    "CKV_K8S_22": "read-only root file system: with OpenHands 1.11's process runtime the agent runs in this "
-                  "container, writes its workspace and installs packages; the init container is read-only and "
-                  "the sandboxes and state directories are volumes",
-    "CKV_K8S_35": "secret as an environment variable: OpenHands reads LLM_API_KEY from its environment and "
-                  "forwards LLM_* to the agent-servers it starts; the value comes by secretKeyRef from the "
-                  "openhands-llm Secret, never inline",
+    "CKV_K8S_22": "read-only root file system: the agent-server sidecar is where the agent runs commands and "
+                  "installs packages, and the server writes its bytecode under /app; the init container is "
+                  "read-only and the workspace and state directories are volumes",
+    "CKV_K8S_35": "secret as an environment variable: OpenHands reads LLM_API_KEY, JWT_SECRET and its "
+                  "sandbox key from its environment, the agent server its session and secret keys; every value "
+                  "comes by secretKeyRef from a Secret, never inline",
 }
 # Only while no digest is pinned: the version tag is pinned, the digest is the operator's to verify.
-UNPINNED_DIGEST_SKIP = ("CKV_K8S_43", "image digest: set openhands-zai:release.imageDigest to the digest you "
-                                      "verified; the templates cannot know it")
+UNPINNED_DIGEST_SKIP = ("CKV_K8S_43", "image digest: set openhands-zai:release.imageDigest and "
+                                      "release.agentServerImageDigest to the digests you verified; the templates "
+                                      "cannot know them")
 
 
 def _meta(name: str, settings: KubernetesSettings, **extra: Any) -> dict[str, Any]:
@@ -65,9 +81,19 @@ def secret_data(llm: LlmSettings, release: OpenHandsRelease, api_key: str) -> di
     return {"api-key": api_key, "settings.json": settings_json(llm, release, api_key)}
 
 
-def direct_secret(settings: KubernetesSettings, data: dict[str, str]) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": _meta(LLM_SECRET, settings),
+def direct_secret(settings: KubernetesSettings, data: dict[str, str], name: str = LLM_SECRET) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": _meta(name, settings),
             "stringData": data}
+
+
+def server_keys_data(jwt_secret: str, agent_secret_key: str, session_key: str) -> dict[str, str]:
+    return {"jwt-secret": jwt_secret, "agent-secret-key": agent_secret_key, "sandbox-session-key": session_key}
+
+
+def sandbox_plugin(settings: KubernetesSettings) -> dict[str, Any]:
+    """The ConfigMap that carries the process-sandbox fix into the pod."""
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(SANDBOX_PLUGIN_CONFIGMAP, settings),
+            "data": {SANDBOX_PLUGIN_FILE.name: SANDBOX_PLUGIN_FILE.read_text()}}
 
 
 def secret_store(settings: KubernetesSettings, region: str) -> dict[str, Any]:
@@ -91,29 +117,57 @@ def external_secret(settings: KubernetesSettings, llm: LlmSettings, release: Ope
             }}
 
 
-def _container_security(read_only: bool) -> dict[str, Any]:
+def _container_security(read_only: bool, user: int = USER_ID) -> dict[str, Any]:
     return {"allowPrivilegeEscalation": False, "privileged": False, "runAsNonRoot": True,
-            "runAsUser": USER_ID, "runAsGroup": USER_ID, "readOnlyRootFilesystem": read_only,
+            "runAsUser": user, "runAsGroup": user, "readOnlyRootFilesystem": read_only,
             "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def _secret_env(*items: tuple[str, str, str]) -> list[dict[str, Any]]:
+    return [{"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}} for name, secret, key in items]
 
 
 def pod_env(llm: LlmSettings, debug: DebugSettings, release: OpenHandsRelease) -> list[dict[str, Any]]:
     env = render_env(llm, debug, "")
     env.pop("LLM_API_KEY", None)
     env.update({
+        **OFFLINE_COST_MAP,
         "OH_PERSISTENCE_DIR": release.state_dir,
-        # OpenHands 1.11 starts each agent-server as a process in this pod (no Docker socket, no privilege).
+        # The sandbox is the pod's agent-server sidecar (OpenHands' sandbox plug-in point);
+        # RUNTIME=process presets the sandbox spec it runs conversations with.
         "RUNTIME": "process",
+        "OH_SANDBOX_KIND": SANDBOX_KIND,
+        "OH_SANDBOX_AGENT_SERVER_URL": f"http://127.0.0.1:{AGENT_SERVER_PORT}",
+        # The image's own PYTHONPATH (/app), then the plug-in's folder.
+        "PYTHONPATH": f"/app:{SANDBOX_PLUGIN_DIR}",
     })
     items: list[dict[str, Any]] = [{"name": name, "value": value} for name, value in sorted(env.items())]
-    items.append({"name": "LLM_API_KEY", "valueFrom": {"secretKeyRef": {"name": LLM_SECRET, "key": "api-key"}}})
-    return items
+    return items + _secret_env(("LLM_API_KEY", LLM_SECRET, "api-key"), (JWT_SECRET, SERVER_KEYS_SECRET, "jwt-secret"),
+                               ("OH_SANDBOX_SESSION_API_KEY", SERVER_KEYS_SECRET, "sandbox-session-key"))
+
+
+def agent_server_env(release: OpenHandsRelease) -> list[dict[str, Any]]:
+    """The sidecar's environment: how the app reaches it, and it the app; no LLM key (the app sends
+    each conversation's LLM settings)."""
+    env = {
+        **OFFLINE_COST_MAP,
+        # Conversation events back to the app (what the Docker sandbox sets as OH_WEBHOOKS_0_BASE_URL).
+        "OH_WEBHOOKS_0_BASE_URL": f"http://127.0.0.1:{release.port}/api/v1/webhooks",
+        "OH_ENABLE_VS_CODE": "0",
+        # Its defaults are relative to the working directory; both live on the pod's volumes.
+        "OH_WORKSPACE_PATH": PROJECT_DIR,
+        "OH_CONVERSATIONS_PATH": AGENT_STATE_DIR,
+        "OH_BASH_EVENTS_DIR": f"{AGENT_STATE_DIR}/bash_events",
+    }
+    items: list[dict[str, Any]] = [{"name": name, "value": value} for name, value in sorted(env.items())]
+    return items + _secret_env(("OH_SESSION_API_KEYS_0", SERVER_KEYS_SECRET, "sandbox-session-key"),
+                               (AGENT_SECRET_KEY, SERVER_KEYS_SECRET, "agent-secret-key"))
 
 
 def checkov_skips(release: OpenHandsRelease) -> dict[str, str]:
     """The workload's `checkov.io/skip<n>` annotations."""
     skips = dict(CHECKOV_SKIPS)
-    if release.image_digest is None:
+    if release.image_digest is None or release.agent_server_image_digest is None:
         skips[UNPINNED_DIGEST_SKIP[0]] = UNPINNED_DIGEST_SKIP[1]
     return {f"checkov.io/skip{index}": f"{check}={reason}" for index, (check, reason) in enumerate(skips.items(), 1)}
 
@@ -135,12 +189,18 @@ def statefulset(settings: KubernetesSettings, llm: LlmSettings, debug: DebugSett
             "template": {
                 "metadata": {"labels": dict(LABELS),
                              # Any LLM setting change changes this, so the pods roll onto the new settings.
-                             "annotations": {HASH_ANNOTATION: settings_fingerprint(llm, release, debug)}},
+                             "annotations": {HASH_ANNOTATION: settings_fingerprint(llm, release, debug),
+                                             # A new plug-in (a bundle upgrade) rolls the pod too.
+                                             PLUGIN_HASH_ANNOTATION: hashlib.sha256(
+                                                 SANDBOX_PLUGIN_FILE.read_bytes()).hexdigest()[:16]}},
                 "spec": {
                     "serviceAccountName": SERVICE_ACCOUNT,
                     "automountServiceAccountToken": False,
                     "securityContext": {"runAsNonRoot": True, "runAsUser": USER_ID, "runAsGroup": USER_ID,
                                         "fsGroup": USER_ID, "seccompProfile": {"type": "RuntimeDefault"}},
+                    # OpenHands in a container rewrites localhost URLs to host.docker.internal:
+                    # in this pod that is loopback, where the app and its sidecar listen.
+                    "hostAliases": [{"ip": "127.0.0.1", "hostnames": ["host.docker.internal"]}],
                     "initContainers": [{
                         "name": "settings", "image": image, "imagePullPolicy": "Always",
                         "command": ["sh", "-c", copy],
@@ -153,22 +213,44 @@ def statefulset(settings: KubernetesSettings, llm: LlmSettings, debug: DebugSett
                     "containers": [{
                         "name": APP, "image": image, "imagePullPolicy": "Always",
                         # The image's entrypoint prepares users for the Docker-socket runtime as root;
-                        # the process runtime needs none of it, so the server starts as the openhands user.
+                        # the sidecar sandbox needs none of it, so the server starts as the openhands user.
                         "command": ["uvicorn", "openhands.server.listen:app", "--host", "0.0.0.0",
                                     "--port", str(release.port)],
                         "ports": [{"name": "http", "containerPort": release.port, "protocol": "TCP"}],
                         "env": pod_env(llm, debug, release),
                         "livenessProbe": probe("/alive", 30),
-                        "readinessProbe": probe(release.health_path, 10),
+                        "readinessProbe": probe(release.health_path, 5),
                         "resources": settings.resources.model_dump(),
-                        # The agent writes its workspace and installs packages in this container
-                        # (process runtime): the root file system stays writable.
+                        # The server writes under /app and /tmp at start (its bytecode, uploads).
                         "securityContext": _container_security(read_only=False),
                         "volumeMounts": [{"name": "state", "mountPath": release.state_dir},
-                                         {"name": "sandboxes", "mountPath": SANDBOX_DIR}],
+                                         {"name": "sandbox-plugin", "mountPath": SANDBOX_PLUGIN_DIR, "readOnly": True}],
+                    }, {
+                        # The sandbox: the upstream agent-server image, where the agent's commands run.
+                        "name": AGENT_SERVER, "image": release.agent_server_image,
+                        "imagePullPolicy": "Always",
+                        "args": ["--port", str(AGENT_SERVER_PORT)],
+                        # The sandbox spec's working directory is "." : the project folder.
+                        "workingDir": PROJECT_DIR,
+                        "ports": [{"name": "agent-server", "containerPort": AGENT_SERVER_PORT, "protocol": "TCP"}],
+                        "env": agent_server_env(release),
+                        "readinessProbe": {"httpGet": {"path": "/alive", "port": "agent-server"},
+                                           "initialDelaySeconds": 2, "periodSeconds": 5, "timeoutSeconds": 5,
+                                           "failureThreshold": 6},
+                        "livenessProbe": probe("/alive", 30) | {"httpGet": {"path": "/alive", "port": "agent-server"}},
+                        "resources": AGENT_SERVER_RESOURCES,
+                        # The agent installs packages and writes where its commands say: writable root.
+                        "securityContext": _container_security(read_only=False, user=AGENT_USER_ID),
+                        "volumeMounts": [{"name": "workspace", "mountPath": PROJECT_DIR},
+                                         {"name": "agent-state", "mountPath": AGENT_STATE_DIR},
+                                         {"name": "agent-home", "mountPath": "/home/openhands/.openhands"}],
                     }],
                     "volumes": [{"name": "llm", "secret": {"secretName": LLM_SECRET, "defaultMode": 0o400}},
-                                {"name": "sandboxes", "emptyDir": {"sizeLimit": "20Gi"}}],
+                                {"name": "workspace", "emptyDir": {"sizeLimit": "20Gi"}},
+                                {"name": "agent-state", "emptyDir": {"sizeLimit": "5Gi"}},
+                                {"name": "agent-home", "emptyDir": {"sizeLimit": "1Gi"}},
+                                {"name": "sandbox-plugin", "configMap": {"name": SANDBOX_PLUGIN_CONFIGMAP,
+                                                                         "defaultMode": 0o444}}],
                 },
             },
             "volumeClaimTemplates": [claim],

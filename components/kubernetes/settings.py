@@ -51,11 +51,13 @@ class Ingress(SettingsModel):
 
 
 class Runtime(SettingsModel):
-    # OpenHands 1.11 starts agent-server sandboxes with Docker, as local processes, or through
-    # OpenHands' remote runtime API; only the process runtime runs in a pod without privileges.
-    kind: Annotated[str, Field(pattern="^process$"),
-                    Hint("process: the docker runtime needs a privileged Docker daemon in the pod, the remote "
-                         "runtime needs OpenHands' runtime API (Cloud/Enterprise)")] = "process"
+    # Where OpenHands 1.11 runs the agent in a pod: its Docker sandbox needs a privileged Docker
+    # daemon, the remote one OpenHands' closed runtime API, and the process one fails in a container
+    # (README: "The cluster target's sandbox"). The agent-server sidecar needs neither.
+    kind: Annotated[str, Field(pattern="^agent-server-sidecar$"),
+                    Hint("agent-server-sidecar: the process runtime cannot start conversations in a pod on "
+                         "OpenHands 1.11, the docker runtime needs a privileged Docker daemon, the remote "
+                         "runtime OpenHands' runtime API (Cloud/Enterprise)")] = "agent-server-sidecar"
 
 
 class KubernetesSettings(SettingsModel):

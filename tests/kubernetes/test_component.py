@@ -65,7 +65,11 @@ def test_external_secrets_sync_and_egress_policies():
     account = created["eso-service-account"].inputs
     assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/reader"}
     assert account["automountServiceAccountToken"] is False
-    assert not [a for a in created.values() if a.typ == "kubernetes:core/v1:Secret"]
+    # The key never passes through Pulumi: the one Secret it writes holds the server's own keys.
+    secrets = [a for a in created.values() if a.typ == "kubernetes:core/v1:Secret"]
+    assert [s.inputs["metadata"]["name"] for s in secrets] == ["openhands-server-keys"]
+    data, secret = unwrap(secrets[0].inputs["stringData"])
+    assert secret and sorted(data) == ["agent-secret-key", "jwt-secret", "sandbox-session-key"]
 
 
 def test_missing_inputs_for_the_sync_are_programming_errors():

@@ -51,7 +51,20 @@ def test_the_key_reaches_the_pod_only_by_reference(stack_objects):
     assert template["api-key"] == "{{ .apiKey }}"
     assert json.loads(template["settings.json"])["agent_settings"]["llm"]["api_key"] == "{{ .apiKey }}"
     assert external["spec"]["data"][0]["remoteRef"]["version"] == "AWSCURRENT"
-    assert not [o for o in stack_objects if o["kind"] == "Secret"]  # nothing inline
+    # Nothing of the key inline: the one Secret holds the server's generated keys, redacted in the plan.
+    (keys,) = [o for o in stack_objects if o["kind"] == "Secret"]
+    assert keys["metadata"]["name"] == "openhands-server-keys"
+    assert keys["stringData"] == {"agent-secret-key": "[secret]", "jwt-secret": "[secret]",
+                                  "sandbox-session-key": "[secret]"}
+    sidecar = workload["spec"]["template"]["spec"]["containers"][1]["env"]
+    for container_env, name, key in ((env, "JWT_SECRET", "jwt-secret"),
+                                     (env, "OH_SANDBOX_SESSION_API_KEY", "sandbox-session-key"),
+                                     (sidecar, "OH_SESSION_API_KEYS_0", "sandbox-session-key"),
+                                     (sidecar, "OH_SECRET_KEY", "agent-secret-key")):
+        (entry,) = [e for e in container_env if e["name"] == name]
+        assert entry["valueFrom"] == {"secretKeyRef": {"name": "openhands-server-keys", "key": key}}
+    # The sidecar never gets the Z.AI key from the pod: the app sends each conversation's LLM.
+    assert not [e for e in sidecar if e["name"].startswith("LLM_")]
 
 
 def test_pod_runs_unprivileged_in_a_restricted_namespace(stack_objects):
@@ -101,10 +114,17 @@ def test_checkov_skips_travel_on_the_workload_each_with_its_reason(stack_objects
 
 
 def test_the_release_digest_pins_every_container_and_drops_its_skip():
-    digest = "sha256:" + "b" * 64
-    stack = settings(target="kubernetes", kubernetes={"secretSync": "direct"}, release={"imageDigest": digest})
+    digest, agent = "sha256:" + "b" * 64, "sha256:" + "a" * 64
+    app_only = settings(target="kubernetes", kubernetes={"secretSync": "direct"}, release={"imageDigest": digest})
+    workload = plan.statefulset(app_only.kubernetes, app_only.llm, app_only.debug, app_only.release.pinned)
+    # The sidecar is not pinned yet: the skip stays.
+    assert [v for v in workload["metadata"]["annotations"].values() if v.startswith("CKV_K8S_43=")]
+    stack = settings(target="kubernetes", kubernetes={"secretSync": "direct"},
+                     release={"imageDigest": digest, "agentServerImageDigest": agent})
     workload = plan.statefulset(stack.kubernetes, stack.llm, stack.debug, stack.release.pinned)
     pod = workload["spec"]["template"]["spec"]
-    assert {c["image"] for c in pod["containers"] + pod["initContainers"]} == {
-        f"docker.openhands.dev/openhands/openhands:1.11.0@{digest}"}
+    assert sorted(c["image"] for c in pod["containers"] + pod["initContainers"]) == [
+        f"docker.openhands.dev/openhands/openhands:1.11.0@{digest}",
+        f"docker.openhands.dev/openhands/openhands:1.11.0@{digest}",
+        f"ghcr.io/openhands/agent-server:1.34.0-python@{agent}"]
     assert not [v for v in workload["metadata"]["annotations"].values() if v.startswith("CKV_K8S_43=")]

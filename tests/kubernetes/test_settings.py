@@ -14,7 +14,7 @@ def test_defaults_with_external_secrets():
     stack = parse_stack_settings({"target": "kubernetes", "secret": SECRET})
     kube = stack.kubernetes
     assert (kube.namespace, kube.replicas, kube.secret_sync, kube.runtime.kind) == ("openhands", 1, "external-secrets",
-                                                                                    "process")
+                                                                                    "agent-server-sidecar")
     assert kube.resources.limits.memory == "8Gi" and kube.storage.size == "20Gi"
 
 
