@@ -19,7 +19,7 @@ define fresh_venv
 test -x $(1)/bin/python || { rm -rf $(1) && $(2) -m venv $(1); }
 endef
 
-.PHONY: plan test lint typecheck fidelity bench bench-scale schema scan package ci clean
+.PHONY: plan test lint typecheck fidelity bench bench-scale schema scan package e2e ci clean
 
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
@@ -72,6 +72,10 @@ package:
 	$(BUILD)/package-venv/bin/python tests/package_check.py extras $(BUILD)/package-venv
 	cd examples/existing-cluster && ../../$(BUILD)/package-venv/bin/openhands-zai plan --stack staging > /dev/null
 	@echo "both examples planned with the installed package"
+
+## e2e: the real OpenHands, deployed as planned, holds conversations with a stand-in Z.AI (root; Docker)
+e2e: $(VENV)/.dev
+	e2e/run
 
 ## fidelity: rendered settings/env checked by the pinned OpenHands (installs it: ~6 min, 1.4 GB)
 fidelity: $(VENV)/.runtime $(FIDELITY_VENV)/.installed

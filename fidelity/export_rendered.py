@@ -73,7 +73,8 @@ def _cluster_variant(stack: str, recording, workload: dict) -> dict:
         data = _plain(external.inputs)["spec"]["target"]["template"]["data"]
         settings = data["settings.json"].replace("{{ .apiKey }}", FIDELITY_KEY)
     else:
-        secret = next(r for r in recording.resources if r.type == "kubernetes:core/v1:Secret")
+        secret = next(r for r in recording.resources if r.type == "kubernetes:core/v1:Secret"
+                      and _plain(r.inputs)["metadata"]["name"] == "openhands-llm")
         settings = _plain(secret.inputs)["stringData"]["settings.json"]
     copy = pod["initContainers"][0]["command"][-1].split()
     return {"stack": stack, "env": env, "settings": json.loads(settings), "settings_path": copy[2],

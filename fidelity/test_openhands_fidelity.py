@@ -25,6 +25,7 @@ from openhands.app_server.settings.llm_profiles import StrictLLM  # noqa: E402
 from openhands.sdk.llm import LLM  # noqa: E402
 from openhands.sdk.settings.model import AGENT_SETTINGS_SCHEMA_VERSION  # noqa: E402
 
+ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = json.loads(Path(os.environ["FIDELITY_RENDERED"]).read_text())
 IDS = [variant["stack"] for variant in VARIANTS]
 
@@ -161,16 +162,19 @@ RUNTIME_VARIANTS = [v for v in VARIANTS if v.get("runtime")]
 
 
 @pytest.mark.parametrize("variant", RUNTIME_VARIANTS, ids=[v["stack"] for v in RUNTIME_VARIANTS])
-def test_the_cluster_env_selects_the_process_sandbox_runtime(variant, monkeypatch, tmp_path):
-    # The pod's env, read by the pinned server's own config: agent-servers start as processes
-    # (no Docker socket), the settings store is the state volume.
+def test_the_cluster_env_selects_the_sidecar_sandbox_service(variant, monkeypatch, tmp_path):
+    # The pod's env, read by the pinned server's own config: OH_SANDBOX_KIND imports the bundle's
+    # sandbox service from the ConfigMap's folder (PYTHONPATH in the pod), its fields come from
+    # OH_SANDBOX_*, and RUNTIME=process presets the sandbox spec.
     from openhands.app_server import config as app_config
-    from openhands.app_server.sandbox.process_sandbox_service import ProcessSandboxServiceInjector
     from openhands.app_server.sandbox.process_sandbox_spec_service import ProcessSandboxSpecServiceInjector
 
+    monkeypatch.syspath_prepend(str(ROOT / "components" / "kubernetes" / "sandbox"))
     for key, value in variant["env"].items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("OH_PERSISTENCE_DIR", str(tmp_path))
     config = app_config.config_from_env()
-    assert isinstance(config.sandbox, ProcessSandboxServiceInjector)
+    assert type(config.sandbox).__name__ == "PodAgentServerSandboxServiceInjector"
+    assert config.sandbox.agent_server_url == "http://127.0.0.1:8000"
+    assert config.sandbox.session_api_key == variant["env"]["OH_SANDBOX_SESSION_API_KEY"]
     assert isinstance(config.sandbox_spec, ProcessSandboxSpecServiceInjector)

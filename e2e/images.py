@@ -1,0 +1,281 @@
+"""Stand-in images for the end-to-end suite, built here because no registry can be reached.
+
+Each image is built from a Debian rootfs (`debootstrap --variant=minbase bookworm`), Python 3.12
+copied in from this machine (with the Debian libraries its modules link), and the pinned PyPI
+wheels of the release the bundle deploys. Each is tagged with the exact reference the bundle
+deploys and carries the upstream image's entrypoint, user, working directory and environment:
+
+- the app: `containers/app/Dockerfile` of OpenHands (root, WORKDIR /app, `/app/entrypoint.sh`,
+  `uvicorn openhands.server.listen:app --host 0.0.0.0 --port 3000`, user `openhands` 42420);
+- the sandbox: the agent-server Dockerfile of the SDK (user `openhands` 10001, WORKDIR /,
+  `/usr/local/bin/openhands-agent-server`, chromium for the browser tools), installed with the
+  app's resolved versions as constraints (a plain install pulls a newer SDK than the app pins).
+
+An image is rebuilt when its recipe changes: a hash of this file, the release pins and the
+wheels' names is a label on the image (`openhands-zai.e2e-recipe`).
+
+    python e2e/images.py [--cache DIR]     # builds what is missing or stale, prints the references
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import docker
+
+from openhands_zai.release import DEFAULT_VERSION, RELEASES
+
+RELEASE = RELEASES[DEFAULT_VERSION]
+APP_REF = f"{RELEASE.image_repository}:{RELEASE.version}"
+AGENT_REF = f"{RELEASE.agent_server_repository}:{RELEASE.agent_server_tag}"
+PYTHON312 = Path(os.environ.get("E2E_PYTHON312", "/root/.pyenv/versions/3.12.1"))
+CACHE = Path(os.environ.get("E2E_CACHE", "/var/cache/openhands-zai-e2e"))
+RECIPE_LABEL = "openhands-zai.e2e-recipe"
+# What Python 3.12's extension modules link (ldd over lib-dynload), what both images' entrypoints
+# use, and what the agent's tools run (git, tmux, procps, chromium for the browser tools).
+BASE_PACKAGES = ["ca-certificates", "libssl3", "libffi8", "libsqlite3-0", "zlib1g", "libbz2-1.0", "liblzma5",
+                 "libreadline8", "libncursesw6", "libuuid1", "libnsl2", "libexpat1", "bash", "procps", "git",
+                 "tini", "curl"]
+AGENT_PACKAGES = ["tmux", "chromium", "sudo", "jq"]
+# Upstream's app entrypoint (containers/app/entrypoint.sh) in the part these stacks take: with
+# SANDBOX_USER_ID=0 (the image default) or NO_SETUP=true it runs the command as it is.
+APP_ENTRYPOINT = """#!/bin/bash
+set -eo pipefail
+echo "Starting OpenHands..."
+if [[ "$NO_SETUP" == "true" ]]; then
+  echo "Skipping setup, running as $(whoami)"
+  exec "$@"
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "The OpenHands entrypoint.sh must run as root"
+  exit 1
+fi
+if [[ "${SANDBOX_USER_ID:-0}" -ne 0 ]]; then
+  echo "stand-in image: SANDBOX_USER_ID other than 0 is not emulated" >&2
+  exit 1
+fi
+echo "Running OpenHands as root"
+export RUN_AS_OPENHANDS=false
+exec "$@"
+"""
+AGENT_ENTRYPOINT = '#!/bin/sh\nexec /agent-server/.venv/bin/python -m openhands.agent_server "$@"\n'
+# containers/app/Dockerfile's ENV lines.
+APP_ENV = {"RUN_AS_OPENHANDS": "true", "OPENHANDS_USER_ID": "42420",
+           "SANDBOX_LOCAL_RUNTIME_URL": "http://host.docker.internal", "USE_HOST_NETWORK": "false",
+           "WORKSPACE_BASE": "/opt/workspace_base", "OPENHANDS_BUILD_VERSION": RELEASE.version, "SANDBOX_USER_ID": "0",
+           "FILE_STORE": "local", "FILE_STORE_PATH": "/.openhands", "INIT_GIT_IN_EMPTY_WORKSPACE": "1",
+           "VIRTUAL_ENV": "/app/.venv", "PATH": "/app/.venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+           "PYTHONPATH": "/app"}
+AGENT_ENV = {"OH_ENABLE_VNC": "false", "LOG_JSON": "true", "CHROME_BIN": "/usr/bin/chromium",
+             "CHROMIUM_FLAGS": "--no-sandbox --disable-dev-shm-usage --disable-gpu",
+             "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+
+
+def run(*command: str, **kwargs) -> None:
+    print("+", " ".join(command), flush=True)
+    subprocess.run(command, check=True, **kwargs)
+
+
+def chroot(root: Path, script: str) -> None:
+    """Run a shell script inside the rootfs, with /proc and the host's resolver for apt and pip."""
+    shutil.copy("/etc/resolv.conf", root / "etc/resolv.conf")
+    (root / "proc").mkdir(exist_ok=True)
+    run("mount", "-t", "proc", "proc", str(root / "proc"))
+    try:
+        run("chroot", str(root), "/bin/bash", "-euo", "pipefail", "-c", script,
+            env={"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "DEBIAN_FRONTEND": "noninteractive",
+                 "LANG": "C.UTF-8", "HOME": "/root"})
+    finally:
+        run("umount", str(root / "proc"))
+
+
+def base_rootfs(cache: Path) -> Path:
+    """Debian minbase with the packages both images need, built once per cache."""
+    root = cache / "rootfs-base"
+    done = root / ".openhands-zai-packages"
+    wanted = " ".join(BASE_PACKAGES)
+    if done.exists() and done.read_text() == wanted:
+        return root
+    if not (root / "etc/debian_version").exists():
+        shutil.rmtree(root, ignore_errors=True)
+        run("debootstrap", "--variant=minbase", "bookworm", str(root), "http://deb.debian.org/debian")
+    chroot(root, f"apt-get update -q && apt-get install -y -q --no-install-recommends {wanted} && apt-get clean "
+                 "&& rm -rf /var/lib/apt/lists/*")
+    done.write_text(wanted)
+    return root
+
+
+def copy_python(root: Path) -> None:
+    """Python 3.12 into /usr/local, without this machine's site-packages, tests or Tk."""
+    skip = {"site-packages", "test", "idlelib", "tkinter", "turtledemo", "__pycache__"}
+    source = PYTHON312
+    shutil.copytree(source / "lib/python3.12", root / "usr/local/lib/python3.12", dirs_exist_ok=True,
+                    ignore=lambda _dir, names: [n for n in names if n in skip])
+    (root / "usr/local/lib/python3.12/site-packages").mkdir(exist_ok=True)
+    for lib in source.glob("lib/libpython3*.so*"):
+        shutil.copy2(lib, root / "usr/local/lib", follow_symlinks=False)
+    shutil.copy2(source / "bin/python3.12", root / "usr/local/bin/python3.12")
+    for alias in ("python3", "python"):
+        link = root / "usr/local/bin" / alias
+        link.unlink(missing_ok=True)
+        link.symlink_to("python3.12")
+
+
+def recipe(name: str, wheels: list[str], extra: str = "") -> str:
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for part in (name, RELEASE.version, RELEASE.sdk_version, *sorted(wheels), extra):
+        digest.update(part.encode())
+    return digest.hexdigest()[:16]
+
+
+def current(client: docker.DockerClient, reference: str, wanted: str) -> bool:
+    try:
+        image = client.images.get(reference)
+    except docker.errors.ImageNotFound:
+        return False
+    return (image.labels or {}).get(RECIPE_LABEL) == wanted
+
+
+def import_rootfs(client: docker.DockerClient, root: Path, reference: str, changes: list[str]) -> None:
+    """`docker import` of the rootfs through the Engine API, with the Dockerfile-like changes."""
+    repository, tag = reference.rsplit(":", 1)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for entry in sorted(root.iterdir()):
+            if entry.name not in ("proc",) and not entry.name.startswith(".openhands-zai"):
+                archive.add(entry, arcname=entry.name)
+    buffer.seek(0)
+    client.api.import_image(src=buffer, repository=repository, tag=tag, changes=changes)
+
+
+def dockerfile_changes(env: dict[str, str], user: str, workdir: str, entrypoint: list[str], cmd: list[str] | None,
+                       label: str) -> list[str]:
+    import json
+    changes = [f"ENV {name}={json.dumps(value)}" for name, value in env.items()]
+    changes += [f"USER {user}", f"WORKDIR {workdir}", f"ENTRYPOINT {json.dumps(entrypoint)}",
+                f"LABEL {RECIPE_LABEL}={label}"]
+    if cmd:
+        changes.append(f"CMD {json.dumps(cmd)}")
+    return changes
+
+
+def wheels(cache: Path) -> Path:
+    """The pinned wheels, downloaded once with this machine's pip (3.12) for both images."""
+    folder = cache / "wheels"
+    marker = folder / f".openhands-ai-{RELEASE.version}"
+    if not marker.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        run(str(PYTHON312 / "bin/python3.12"), "-m", "pip", "download", "-q", "-d", str(folder),
+            f"openhands-ai=={RELEASE.version}", f"openhands-agent-server=={RELEASE.sdk_version}",
+            f"openhands-tools=={RELEASE.sdk_version}", f"openhands-sdk=={RELEASE.sdk_version}")
+        # A few dependencies come as source only: build their wheels here, so the images install offline.
+        sources = sorted(str(p) for p in folder.glob("*.tar.gz"))
+        if sources:
+            run(str(PYTHON312 / "bin/python3.12"), "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(folder), *sources)
+            for source in sources:
+                Path(source).unlink()
+        marker.touch()
+    return folder
+
+
+def build_app(client: docker.DockerClient, cache: Path, base: Path, wheel_dir: Path) -> None:
+    names = [p.name for p in wheel_dir.glob("*.whl")]
+    label = recipe("app", names)
+    if current(client, APP_REF, label):
+        print(f"{APP_REF}: up to date ({label})")
+        return
+    root = cache / "rootfs-app"
+    shutil.rmtree(root, ignore_errors=True)
+    run("cp", "-a", str(base), str(root))
+    copy_python(root)
+    (root / "wheels").mkdir()
+    run("mount", "--bind", str(wheel_dir), str(root / "wheels"))
+    try:
+        chroot(root, f"""
+ldconfig
+groupadd --gid 42420 openhands && useradd -l -m -u 42420 --gid 42420 -s /bin/bash openhands
+mkdir -p /app /.openhands /opt/workspace_base
+python3.12 -m venv /app/.venv
+/app/.venv/bin/pip install -q --no-index --find-links /wheels openhands-ai=={RELEASE.version}
+/app/.venv/bin/pip freeze > /app/constraints.txt
+chown -R openhands:openhands /app /opt/workspace_base
+""")
+    finally:
+        run("umount", str(root / "wheels"))
+    (root / "wheels").rmdir()
+    (root / "app/entrypoint.sh").write_text(APP_ENTRYPOINT)
+    (root / "app/entrypoint.sh").chmod(0o770)
+    shutil.copy(root / "app/constraints.txt", cache / "app-constraints.txt")
+    import_rootfs(client, root, APP_REF, dockerfile_changes(
+        APP_ENV, "root", "/app", ["/app/entrypoint.sh"],
+        ["uvicorn", "openhands.server.listen:app", "--host", "0.0.0.0", "--port", str(RELEASE.port)], label))
+    shutil.rmtree(root)
+    print(f"{APP_REF}: built ({label})")
+
+
+def build_agent(client: docker.DockerClient, cache: Path, base: Path, wheel_dir: Path) -> None:
+    names = [p.name for p in wheel_dir.glob("*.whl")]
+    label = recipe("agent", names, " ".join(AGENT_PACKAGES))
+    if current(client, AGENT_REF, label):
+        print(f"{AGENT_REF}: up to date ({label})")
+        return
+    root = cache / "rootfs-agent"
+    shutil.rmtree(root, ignore_errors=True)
+    run("cp", "-a", str(base), str(root))
+    copy_python(root)
+    (root / "wheels").mkdir()
+    shutil.copy(cache / "app-constraints.txt", root / "constraints.txt")
+    run("mount", "--bind", str(wheel_dir), str(root / "wheels"))
+    try:
+        chroot(root, f"""
+apt-get update -q && apt-get install -y -q --no-install-recommends {' '.join(AGENT_PACKAGES)}
+apt-get clean && rm -rf /var/lib/apt/lists/*
+ldconfig
+groupadd -g 10001 openhands && useradd -m -u 10001 -g 10001 -s /bin/bash openhands
+usermod -aG sudo openhands && echo 'openhands ALL=(ALL) NOPASSWD:ALL' >> /etc/sudoers
+mkdir -p /workspace/project /agent-server && chown -R openhands:openhands /workspace
+python3.12 -m venv /agent-server/.venv
+# The app's resolved versions as constraints: the agent server does not pin its SDK.
+grep -v -E '^(openhands-ai|-e )' /constraints.txt > /agent-constraints.txt
+/agent-server/.venv/bin/pip install -q --no-index --find-links /wheels -c /agent-constraints.txt \
+    openhands-agent-server=={RELEASE.sdk_version} openhands-tools=={RELEASE.sdk_version}
+chown -R openhands:openhands /agent-server
+rm /constraints.txt /agent-constraints.txt
+""")
+    finally:
+        run("umount", str(root / "wheels"))
+    (root / "wheels").rmdir()
+    entry = root / "usr/local/bin/openhands-agent-server"
+    entry.write_text(AGENT_ENTRYPOINT)
+    entry.chmod(0o755)
+    import_rootfs(client, root, AGENT_REF, dockerfile_changes(
+        AGENT_ENV, "openhands", "/", ["/usr/bin/tini", "--", "/usr/local/bin/openhands-agent-server"], None, label))
+    shutil.rmtree(root)
+    print(f"{AGENT_REF}: built ({label})")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cache", type=Path, default=CACHE)
+    args = parser.parse_args()
+    client = docker.from_env(timeout=600)
+    args.cache.mkdir(parents=True, exist_ok=True)
+    base = base_rootfs(args.cache)
+    wheel_dir = wheels(args.cache)
+    build_app(client, args.cache, base, wheel_dir)
+    build_agent(client, args.cache, base, wheel_dir)
+    print(APP_REF)
+    print(AGENT_REF)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""A user's first prompt reaches GLM and comes back, on each target, as the bundle deploys it.
+
+Every expectation is read from the plan (the rendered settings.json, the planned env), never
+written here, so a wrong rendering fails the request-shape checks below.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import urlsplit
+
+import pytest
+import websocket
+
+from e2e import realise
+from tests.fake_zai import CODING_BASE
+
+
+def _expected_llm(deployment, profile: str | None = None) -> dict:
+    settings = deployment.settings_file
+    return settings["agent_settings"]["llm"] if profile is None else settings["llm_profiles"]["profiles"][profile]
+
+
+def _check_requests(deployment, calls: list[dict], llm: dict) -> None:
+    """What reached the stand-in Z.AI: the Coding Plan path, the key, the profile's model and sampling."""
+    assert calls, "no completion reached the stand-in Z.AI"
+    # The agent's turns carry its tools; the app's own calls (the conversation title) do not.
+    assert [call for call in calls if call["body"].get("tools")], "no agent turn reached the stand-in Z.AI"
+    for call in calls:
+        assert call["path"] == f"{CODING_BASE}/chat/completions"
+        assert call["key"] == deployment.api_key, "the Bearer key is not the stack's key"  # value never printed
+        body = call["body"]
+        assert body["model"] == llm["model"].split("/", 1)[1]
+        for name in ("temperature", "top_p"):
+            assert body.get(name) == llm.get(name), name
+        for name, value in (llm.get("litellm_extra_body") or {}).items():
+            assert body.get(name) == value, f"{name} (thinking) not sent"
+        tools = [t["function"]["name"] for t in body.get("tools", [])]
+        if tools:  # native tool calling: the agent's tools, `finish` among them
+            assert "finish" in tools and "terminal" in tools, tools
+
+
+def test_settings_and_profiles_are_served_as_planned(deployment):
+    planned = deployment.settings_file
+    served = deployment.app.settings()
+    llm = served["agent_settings"]["llm"] if "agent_settings" in served else served
+    assert llm["model"] == planned["agent_settings"]["llm"]["model"]
+    assert llm["base_url"] == deployment.fake.url(CODING_BASE)
+    assert served.get("llm_api_key_set") or served.get("api_key_set") or llm.get("api_key"), served.keys()
+    profiles = deployment.app.profiles()
+    names = sorted(p["name"] for p in profiles["profiles"])
+    # LLMProfiles drops a profile that fails to validate: count the survivors.
+    assert names == sorted(planned["llm_profiles"]["profiles"])
+    assert profiles["active_profile"] == planned["llm_profiles"]["active"]
+
+
+def test_first_conversation_reaches_glm_and_finishes(deployment):
+    before = len(deployment.fake.completions)
+    conversation = deployment.app.converse("Reply with the word done, then finish.")
+    deployment.timings["first_conversation"] = conversation.seconds
+    deployment.timings["start_to_finished"] = time.monotonic() - deployment.timings["started_at"]
+    assert conversation.info["execution_status"] == "finished", conversation.info
+    _check_requests(deployment, deployment.fake.completions[before:], _expected_llm(deployment))
+    deployment.first_conversation = conversation  # type: ignore[attr-defined]
+    print(f"\n{deployment.stack}: server ready {deployment.timings['ready']:.1f} s; first conversation "
+          f"{conversation.seconds:.1f} s; start to finished {deployment.timings['start_to_finished']:.1f} s")
+
+
+def test_the_browser_reaches_the_conversation_websocket(deployment):
+    """V1's UI opens each conversation's events socket at the URL the app hands out."""
+    conversation = deployment.first_conversation  # type: ignore[attr-defined]
+    url = conversation.info.get("conversation_url")
+    assert url, conversation.info
+    parts = urlsplit(url)
+    conversation_id = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    socket_url = f"ws://{parts.netloc}/sockets/events/{conversation_id}"
+    ws = websocket.create_connection(socket_url, timeout=15)
+    try:
+        ws.send(json.dumps({"type": "auth", "session_api_key": conversation.info["session_api_key"]}))
+        event = json.loads(ws.recv())
+    finally:
+        ws.close()
+    assert event.get("kind"), event
+
+
+def test_a_second_profile_uses_its_own_model(deployment):
+    planned = deployment.settings_file
+    active = planned["llm_profiles"]["active"]
+    default_model = planned["agent_settings"]["llm"]["model"]
+    other = next((name for name, llm in sorted(planned["llm_profiles"]["profiles"].items())
+                  if name != active and llm["model"] != default_model), None)
+    assert other, "the stack has no second profile with another model to switch to"
+    if deployment.target == "docker":
+        # Host networking (this machine's substitution) gives every sandbox the same agent-server
+        # port: close the first conversation's sandbox, as a user closing it would.
+        deployment.app.delete_sandbox(deployment.first_conversation.info["sandbox_id"])  # type: ignore[attr-defined]
+    deployment.app.activate(other)
+    try:
+        before = len(deployment.fake.completions)
+        conversation = deployment.app.converse("Reply with the word done, then finish.")
+        assert conversation.info["execution_status"] == "finished", conversation.info
+        _check_requests(deployment, deployment.fake.completions[before:], _expected_llm(deployment, other))
+    finally:
+        deployment.app.activate(active)
+
+
+def test_no_secret_in_logs_or_command_lines(deployment):
+    client = deployment.started.client
+    containers = [client.containers.get(i) for i in deployment.started.containers]
+    containers += client.containers.list(all=True, filters={"label": "sandbox_spec_id"})
+    assert containers
+    for container in containers:
+        container.reload()
+        logs = container.logs().decode(errors="replace")
+        attrs = container.attrs
+        command_line = json.dumps([attrs["Path"], attrs["Args"], attrs["Config"].get("Cmd"),
+                                   attrs["Config"].get("Entrypoint")])
+        for value in deployment.secret_values():
+            assert value not in logs, f"a secret appears in the logs of {container.name}"
+            assert value not in command_line, f"a secret appears in the command line of {container.name}"
+
+
+def _essentials(app) -> dict:
+    """What a user set up: the LLM, the profiles and which is active, the conversations."""
+    llm = app.settings()["agent_settings"]["llm"]
+    profiles = app.profiles()
+    return {"llm": {k: llm.get(k) for k in ("model", "base_url", "temperature", "top_p")},
+            "profiles": sorted(p["name"] for p in profiles["profiles"]), "active": profiles["active_profile"]}
+
+
+def test_restart_keeps_settings_profiles_and_conversations(deployment):
+    before = _essentials(deployment.app)
+    conversations = {c["id"] for c in deployment.app.conversations()}
+    assert conversations, "no conversation to keep"
+    if deployment.target == "docker":
+        deployment.server().restart(timeout=20)
+    else:  # a pod restarts as a new pod on the same volume claim
+        deployment.started.remove_containers()
+        deployment.server_id = deployment.start_server(keep_state=True)
+    path, _ = realise.readiness(deployment.planned)
+    deployment.app.wait_ready(path, container=deployment.server())
+    assert _essentials(deployment.app) == before
+    assert conversations <= {c["id"] for c in deployment.app.conversations()}
+
+
+@pytest.fixture(autouse=True)
+def _dump_logs_on_failure(request, deployment):
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        server = deployment.server()
+        print(f"--- {server.name} (last 40 lines)\n{server.logs(tail=40).decode(errors='replace')}")
