@@ -24,7 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # its pod emulated on the Docker engine (see realise.py).
 STACKS = {
     "dev": ROOT / "Pulumi.dev.yaml",
+    "build-host": ROOT / "examples" / "stacks" / "Pulumi.build-host.yaml",
     "staging": ROOT / "examples" / "stacks" / "Pulumi.staging.yaml",
+    "prod": ROOT / "examples" / "stacks" / "Pulumi.prod.yaml",
 }
 
 

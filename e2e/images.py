@@ -11,8 +11,9 @@ deploys and carries the upstream image's entrypoint, user, working directory and
   `/usr/local/bin/openhands-agent-server`, chromium for the browser tools), installed with the
   app's resolved versions as constraints (a plain install pulls a newer SDK than the app pins).
 
-An image is rebuilt when its recipe changes: a hash of this file, the release pins and the
-wheels' names is a label on the image (`openhands-zai.e2e-recipe`).
+An image is rebuilt when its recipe changes: a hash of the release pins, the packages, the
+entrypoints and environment, the wheels' names and RECIPE_VERSION is a label on the image
+(`openhands-zai.e2e-recipe`).
 
     python e2e/images.py [--cache DIR]     # builds what is missing or stale, prints the references
 """
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import os
 import shutil
 import subprocess
@@ -129,11 +129,16 @@ def copy_python(root: Path) -> None:
         link.symlink_to("python3.12")
 
 
+# Bump when a build step below changes in a way the values hashed in recipe() do not show.
+RECIPE_VERSION = 1
+
+
 def recipe(name: str, wheels: list[str], extra: str = "") -> str:
-    digest = hashlib.sha256(Path(__file__).read_bytes())
-    for part in (name, RELEASE.version, RELEASE.sdk_version, *sorted(wheels), extra):
-        digest.update(part.encode())
-    return digest.hexdigest()[:16]
+    """What an image is built from: the steps' version, its packages, entrypoints, env and wheels."""
+    parts = [str(RECIPE_VERSION), name, RELEASE.version, RELEASE.sdk_version, " ".join(BASE_PACKAGES), extra,
+             APP_ENTRYPOINT, AGENT_ENTRYPOINT, repr(sorted(APP_ENV.items())), repr(sorted(AGENT_ENV.items())),
+             *sorted(wheels)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 def current(client: docker.DockerClient, reference: str, wanted: str) -> bool:
@@ -147,13 +152,15 @@ def current(client: docker.DockerClient, reference: str, wanted: str) -> bool:
 def import_rootfs(client: docker.DockerClient, root: Path, reference: str, changes: list[str]) -> None:
     """`docker import` of the rootfs through the Engine API, with the Dockerfile-like changes."""
     repository, tag = reference.rsplit(":", 1)
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
+    archive_path = root.with_suffix(".tar")  # beside the rootfs: about the image's size, streamed
+    with tarfile.open(archive_path, mode="w") as archive:
         for entry in sorted(root.iterdir()):
             if entry.name not in ("proc",) and not entry.name.startswith(".openhands-zai"):
                 archive.add(entry, arcname=entry.name)
-    buffer.seek(0)
-    client.api.import_image(src=buffer, repository=repository, tag=tag, changes=changes)
+    try:
+        client.api.import_image(src=str(archive_path), repository=repository, tag=tag, changes=changes)
+    finally:
+        archive_path.unlink()
 
 
 def dockerfile_changes(env: dict[str, str], user: str, workdir: str, entrypoint: list[str], cmd: list[str] | None,

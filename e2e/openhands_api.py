@@ -19,6 +19,7 @@ class Conversation:
     start_task: dict[str, Any]
     info: dict[str, Any]
     seconds: float  # from the start request to the finished state
+    phases: dict[str, float]  # when each start-task status (then "finished") was first seen, in seconds
 
 
 class OpenHandsApp:
@@ -75,7 +76,11 @@ class OpenHandsApp:
         start = time.monotonic()
         task = self.post("/api/v1/app-conversations", {
             "initial_message": {"role": "user", "content": [{"type": "text", "text": prompt}], "run": True}})
-        while task["status"] not in ("READY", "ERROR"):
+        phases: dict[str, float] = {}
+        while True:
+            phases.setdefault(task["status"], round(time.monotonic() - start, 2))
+            if task["status"] in ("READY", "ERROR"):
+                break
             if time.monotonic() - start > timeout:
                 raise Timeout(f"start task still {task['status']} after {timeout} s")
             time.sleep(0.25)
@@ -90,4 +95,5 @@ class OpenHandsApp:
             if time.monotonic() - start > timeout:
                 raise Timeout(f"conversation still {info and info.get('execution_status')} after {timeout} s")
             time.sleep(0.25)
-        return Conversation(conversation_id, task, info, time.monotonic() - start)
+        phases[info["execution_status"]] = round(time.monotonic() - start, 2)
+        return Conversation(conversation_id, task, info, time.monotonic() - start, phases)

@@ -55,6 +55,22 @@ def test_settings_and_profiles_are_served_as_planned(deployment):
     assert profiles["active_profile"] == planned["llm_profiles"]["active"]
 
 
+def test_the_planned_healthcheck_passes_inside_the_image(deployment):
+    """The Docker target's healthcheck runs in the container as planned; the pod's probes are the
+    readiness path the fixture waited on."""
+    if deployment.target != "docker":
+        pytest.skip("the cluster target's probes are HTTP: the fixture waited on the readiness path")
+    server = deployment.server()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        server.reload()
+        health = server.attrs["State"]["Health"]
+        if health["Status"] != "starting":
+            break
+        time.sleep(0.5)
+    assert health["Status"] == "healthy", health["Log"][-1:] if health.get("Log") else health
+
+
 def test_first_conversation_reaches_glm_and_finishes(deployment):
     before = len(deployment.fake.completions)
     conversation = deployment.app.converse("Reply with the word done, then finish.")
@@ -64,7 +80,8 @@ def test_first_conversation_reaches_glm_and_finishes(deployment):
     _check_requests(deployment, deployment.fake.completions[before:], _expected_llm(deployment))
     deployment.first_conversation = conversation  # type: ignore[attr-defined]
     print(f"\n{deployment.stack}: server ready {deployment.timings['ready']:.1f} s; first conversation "
-          f"{conversation.seconds:.1f} s; start to finished {deployment.timings['start_to_finished']:.1f} s")
+          f"{conversation.seconds:.1f} s {conversation.phases}; start to finished "
+          f"{deployment.timings['start_to_finished']:.1f} s")
 
 
 def test_the_browser_reaches_the_conversation_websocket(deployment):
@@ -84,23 +101,24 @@ def test_the_browser_reaches_the_conversation_websocket(deployment):
     assert event.get("kind"), event
 
 
-def test_a_second_profile_uses_its_own_model(deployment):
+def test_every_other_profile_uses_its_own_model_and_sampling(deployment):
     planned = deployment.settings_file
     active = planned["llm_profiles"]["active"]
-    default_model = planned["agent_settings"]["llm"]["model"]
-    other = next((name for name, llm in sorted(planned["llm_profiles"]["profiles"].items())
-                  if name != active and llm["model"] != default_model), None)
-    assert other, "the stack has no second profile with another model to switch to"
-    if deployment.target == "docker":
-        # Host networking (this machine's substitution) gives every sandbox the same agent-server
-        # port: close the first conversation's sandbox, as a user closing it would.
-        deployment.app.delete_sandbox(deployment.first_conversation.info["sandbox_id"])  # type: ignore[attr-defined]
-    deployment.app.activate(other)
+    others = sorted(name for name in planned["llm_profiles"]["profiles"] if name != active)
+    assert others, "the stack has no second profile to switch to"
+    sandbox = deployment.first_conversation.info["sandbox_id"]  # type: ignore[attr-defined]
     try:
-        before = len(deployment.fake.completions)
-        conversation = deployment.app.converse("Reply with the word done, then finish.")
-        assert conversation.info["execution_status"] == "finished", conversation.info
-        _check_requests(deployment, deployment.fake.completions[before:], _expected_llm(deployment, other))
+        for profile in others:
+            if deployment.target == "docker":
+                # Host networking (this machine's substitution) gives every sandbox the same
+                # agent-server port: close the last conversation's sandbox, as a user closing it would.
+                deployment.app.delete_sandbox(sandbox)
+            deployment.app.activate(profile)
+            before = len(deployment.fake.completions)
+            conversation = deployment.app.converse("Reply with the word done, then finish.")
+            assert conversation.info["execution_status"] == "finished", (profile, conversation.info)
+            _check_requests(deployment, deployment.fake.completions[before:], _expected_llm(deployment, profile))
+            sandbox = conversation.info["sandbox_id"]
     finally:
         deployment.app.activate(active)
 
