@@ -111,6 +111,7 @@ def deploy(stack: str, client) -> Deployment:
 
 
 def undeploy(deployment: Deployment) -> None:
+    deployment.started.sandboxes |= deployment.app.sandbox_ids
     deployment.started.remove()
     deployment.fake.__exit__(None, None, None)
     shutil.rmtree(deployment.workdir, ignore_errors=True)

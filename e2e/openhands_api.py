@@ -26,6 +26,7 @@ class OpenHandsApp:
     def __init__(self, base_url: str):
         self.base_url = base_url
         self.http = httpx.Client(base_url=base_url, timeout=30)
+        self.sandbox_ids: set[str] = set()  # every sandbox the app handed out, to be removed by name
 
     def wait_ready(self, path: str, timeout: float = 120, container=None) -> float:
         """Seconds until `path` answers 200 (the readiness probe's path)."""
@@ -88,6 +89,8 @@ class OpenHandsApp:
         if task["status"] == "ERROR":
             raise AssertionError(f"the conversation did not start: {task.get('detail')}")
         conversation_id = task["app_conversation_id"]
+        if task.get("sandbox_id"):
+            self.sandbox_ids.add(task["sandbox_id"])
         while True:
             (info,) = self.get("/api/v1/app-conversations", ids=conversation_id)
             if info and info.get("execution_status") in ("finished", "error", "stuck"):

@@ -103,6 +103,7 @@ class Started:
     containers: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
     folders: list[Path] = field(default_factory=list)
+    sandboxes: set[str] = field(default_factory=set)
 
     def remove_containers(self) -> None:
         for container_id in reversed(self.containers):
@@ -114,9 +115,14 @@ class Started:
 
     def remove(self) -> None:
         self.remove_containers()
-        # Sandboxes the app started (named oh-agent-server-*, labelled with their spec).
-        for sandbox in self.client.containers.list(all=True, filters={"label": "sandbox_spec_id"}):
-            sandbox.remove(force=True)
+        # The sandboxes the app started for this deployment's conversations (named by sandbox id),
+        # and nothing else on the engine.
+        for name in sorted(self.sandboxes):
+            try:
+                self.client.containers.get(name).remove(force=True)
+            except docker.errors.NotFound:
+                pass  # the cluster target's sandbox is the pod's sidecar
+        self.sandboxes.clear()
         for name in self.volumes:
             try:
                 self.client.volumes.get(name).remove(force=True)
