@@ -57,6 +57,19 @@ def test_settings_and_profiles_are_served_as_planned(deployment):
     assert profiles["active_profile"] == planned["llm_profiles"]["active"]
 
 
+def test_first_conversation_reaches_glm_and_finishes(deployment):
+    before = len(deployment.fake.completions)
+    conversation = deployment.app.converse("Reply with the word done, then finish.")
+    deployment.timings["first_conversation"] = conversation.seconds
+    deployment.timings["start_to_finished"] = time.monotonic() - deployment.timings["started_at"]
+    assert conversation.info["execution_status"] == "finished", conversation.info
+    _check_requests(deployment, deployment.fake.completions[before:], _expected_llm(deployment))
+    deployment.first_conversation = conversation  # type: ignore[attr-defined]
+    print(f"\n{deployment.stack}: server ready {deployment.timings['ready']:.1f} s; first conversation "
+          f"{conversation.seconds:.1f} s {conversation.phases}; start to finished "
+          f"{deployment.timings['start_to_finished']:.1f} s")
+
+
 def test_the_planned_health_checks_pass(deployment):
     """The Docker target's healthcheck, run by the engine inside the image; the pod's HTTP probes,
     every container's, on their ports."""
@@ -83,25 +96,18 @@ def test_the_planned_health_checks_pass(deployment):
     assert health["Status"] == "healthy", health["Log"][-1:] if health.get("Log") else health
 
 
-def test_first_conversation_reaches_glm_and_finishes(deployment):
-    before = len(deployment.fake.completions)
-    conversation = deployment.app.converse("Reply with the word done, then finish.")
-    deployment.timings["first_conversation"] = conversation.seconds
-    deployment.timings["start_to_finished"] = time.monotonic() - deployment.timings["started_at"]
-    assert conversation.info["execution_status"] == "finished", conversation.info
-    _check_requests(deployment, deployment.fake.completions[before:], _expected_llm(deployment))
-    deployment.first_conversation = conversation  # type: ignore[attr-defined]
-    print(f"\n{deployment.stack}: server ready {deployment.timings['ready']:.1f} s; first conversation "
-          f"{conversation.seconds:.1f} s {conversation.phases}; start to finished "
-          f"{deployment.timings['start_to_finished']:.1f} s")
-
-
-def test_the_browser_reaches_the_conversation_websocket(deployment):
+def test_the_browser_reaches_the_conversation_websocket(deployment, request):
     """V1's UI opens each conversation's events socket at the URL the app hands out."""
     conversation = deployment.first_conversation  # type: ignore[attr-defined]
     url = conversation.info.get("conversation_url")
     assert url, conversation.info
     parts = urlsplit(url)
+    if deployment.target == "kubernetes":
+        # A browser stands outside the pod and reaches it through the Ingress; the app hands out the
+        # sidecar on the pod's loopback. Known gap (README, "The sandbox"): flips when solved.
+        request.applymarker(pytest.mark.xfail(strict=True, reason="V1's browser path through the Ingress "
+                                                                  "is not solved on the cluster target"))
+        assert parts.hostname not in ("127.0.0.1", "localhost"), f"the app hands out {parts.netloc}"
     conversation_id = parts.path.rstrip("/").rsplit("/", 1)[-1]
     socket_url = f"ws://{parts.netloc}/sockets/events/{conversation_id}"
     ws = websocket.create_connection(socket_url, timeout=15)
