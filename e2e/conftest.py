@@ -16,7 +16,7 @@ import docker
 import pytest
 
 from e2e import realise
-from e2e.openhands_api import OpenHandsApp
+from e2e.openhands_api import Conversation, OpenHandsApp
 from tests.fake_zai import CODING_BASE, FakeZai
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +42,7 @@ class Deployment:
     workdir: Path
     server_id: str
     timings: dict[str, float] = field(default_factory=dict)
+    first_conversation: Conversation | None = None  # set by the first-conversation test
 
     @property
     def settings_file(self) -> dict[str, Any]:

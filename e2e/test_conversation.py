@@ -64,7 +64,7 @@ def test_first_conversation_reaches_glm_and_finishes(deployment):
     deployment.timings["start_to_finished"] = time.monotonic() - deployment.timings["started_at"]
     assert conversation.info["execution_status"] == "finished", conversation.info
     _check_requests(deployment, deployment.fake.completions[before:], _expected_llm(deployment))
-    deployment.first_conversation = conversation  # type: ignore[attr-defined]
+    deployment.first_conversation = conversation
     print(f"\n{deployment.stack}: server ready {deployment.timings['ready']:.1f} s; first conversation "
           f"{conversation.seconds:.1f} s {conversation.phases}; start to finished "
           f"{deployment.timings['start_to_finished']:.1f} s")
@@ -98,7 +98,8 @@ def test_the_planned_health_checks_pass(deployment):
 
 def test_the_browser_reaches_the_conversation_websocket(deployment, request):
     """V1's UI opens each conversation's events socket at the URL the app hands out."""
-    conversation = deployment.first_conversation  # type: ignore[attr-defined]
+    conversation = deployment.first_conversation
+    assert conversation, "no first conversation"
     url = conversation.info.get("conversation_url")
     assert url, conversation.info
     parts = urlsplit(url)
@@ -124,7 +125,8 @@ def test_every_other_profile_uses_its_own_model_and_sampling(deployment):
     active = planned["llm_profiles"]["active"]
     others = sorted(name for name in planned["llm_profiles"]["profiles"] if name != active)
     assert others, "the stack has no second profile to switch to"
-    sandbox = deployment.first_conversation.info["sandbox_id"]  # type: ignore[attr-defined]
+    assert deployment.first_conversation, "no first conversation"
+    sandbox = deployment.first_conversation.info["sandbox_id"]
     try:
         for profile in others:
             if deployment.target == "docker":

@@ -64,7 +64,7 @@ def _meta(name: str, settings: KubernetesSettings, **extra: Any) -> dict[str, An
 
 
 def namespace(settings: KubernetesSettings) -> dict[str, Any]:
-    # The process runtime needs no privilege, so the namespace enforces Pod Security `restricted`.
+    # The agent-server sidecar needs no privilege, so the namespace enforces Pod Security `restricted`.
     levels = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")}
     return {"apiVersion": "v1", "kind": "Namespace",
             "metadata": {"name": settings.namespace, "labels": {**LABELS, **levels}}}
