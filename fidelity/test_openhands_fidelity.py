@@ -178,3 +178,43 @@ def test_the_cluster_env_selects_the_sidecar_sandbox_service(variant, monkeypatc
     assert config.sandbox.agent_server_url == "http://127.0.0.1:8000"
     assert config.sandbox.session_api_key == variant["env"]["OH_SANDBOX_SESSION_API_KEY"]
     assert isinstance(config.sandbox_spec, ProcessSandboxSpecServiceInjector)
+
+
+def _sidecar_service(alive: bool):
+    import sys
+
+    import httpx
+
+    sys.path.insert(0, str(ROOT / "components" / "kubernetes" / "sandbox"))
+    from openhands_zai_sandbox import PodAgentServerSandboxService
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert request.url == httpx.URL("http://127.0.0.1:8000/alive")
+        return httpx.Response(200, json={"status": "ok"}) if alive else httpx.Response(503)
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    return PodAgentServerSandboxService(user_id=None, agent_server_url="http://127.0.0.1:8000",
+                                        session_api_key="session-key", health_check_path="/alive",
+                                        httpx_client=client)
+
+
+def test_the_sidecar_sandbox_is_running_only_while_its_agent_server_answers():
+    # The cluster target's sandbox service, with the pinned server's models: what the app sees.
+    from openhands.app_server.sandbox.sandbox_models import AGENT_SERVER, SandboxStatus
+
+    async def run():
+        up, down = _sidecar_service(alive=True), _sidecar_service(alive=False)
+        started = await up.start_sandbox()
+        assert started.status == SandboxStatus.RUNNING and started.session_api_key == "session-key"
+        assert [(u.name, u.url) for u in started.exposed_urls] == [(AGENT_SERVER, "http://127.0.0.1:8000")]
+        assert (await up.get_sandbox(started.id)).id == started.id
+        assert await up.get_sandbox("another") is None
+        assert (await up.get_sandbox_by_session_api_key("session-key")).id == started.id
+        assert await up.get_sandbox_by_session_api_key("wrong") is None
+        assert [s.id for s in (await up.search_sandboxes()).items] == [started.id]
+        waiting = await down.start_sandbox()
+        # Not answering yet: STARTING (kubelet starts it), and no key or URL handed out.
+        assert waiting.status == SandboxStatus.STARTING
+        assert waiting.session_api_key is None and waiting.exposed_urls is None
+
+    asyncio.run(run())
