@@ -30,7 +30,7 @@ STACKS = {
 }
 
 
-@dataclass
+@dataclass(repr=False)
 class Deployment:
     stack: str
     target: str  # docker | kubernetes
@@ -74,6 +74,10 @@ class Deployment:
             return realise.docker_container(self.planned, self.started)
         state = realise.claim_folder(self.workdir) if keep_state else None
         return realise.cluster_pod(self.planned, self.started, self.remote, self.workdir, state)
+
+    def __repr__(self) -> str:
+        # pytest prints a failing test's arguments: never the key, the plan or the fake's requests.
+        return f"Deployment({self.stack!r}, {self.target})"
 
     def server(self):
         return self.started.client.containers.get(self.server_id)

@@ -13,13 +13,16 @@ class Timeout(AssertionError):
     pass
 
 
-@dataclass
+@dataclass(repr=False)
 class Conversation:
     id: str
     start_task: dict[str, Any]
     info: dict[str, Any]
     seconds: float  # from the start request to the finished state
     phases: dict[str, float]  # when each start-task status (then "finished") was first seen, in seconds
+
+    def __repr__(self) -> str:  # the info carries the sandbox's session key
+        return f"Conversation({self.id}, {self.info.get('execution_status')})"
 
 
 class OpenHandsApp:

@@ -52,9 +52,12 @@ def plain(value: Any) -> Any:
     return value
 
 
-@dataclass
+@dataclass(repr=False)
 class Planned:
-    resources: list[Any]  # RecordedResource: type, name, inputs
+    resources: list[Any]  # RecordedResource: type, name, inputs (secrets inside)
+
+    def __repr__(self) -> str:
+        return f"Planned({len(self.resources)} resources)"
 
     def of_type(self, typ: str) -> list[dict[str, Any]]:
         return [plain(r.inputs) for r in self.resources if r.type == typ]

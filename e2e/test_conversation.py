@@ -19,6 +19,11 @@ from e2e import realise
 from tests.fake_zai import CODING_BASE
 
 
+def _summary(info: dict) -> dict:
+    """A conversation for a failure message: never its session key."""
+    return {key: info.get(key) for key in ("id", "execution_status", "sandbox_status", "sandbox_id", "title")}
+
+
 def _expected_llm(deployment, profile: str | None = None) -> dict:
     settings = deployment.settings_file
     return settings["agent_settings"]["llm"] if profile is None else settings["llm_profiles"]["profiles"][profile]
@@ -31,7 +36,9 @@ def _check_requests(deployment, calls: list[dict], llm: dict) -> None:
     assert [call for call in calls if call["body"].get("tools")], "no agent turn reached the stand-in Z.AI"
     for call in calls:
         assert call["path"] == f"{CODING_BASE}/chat/completions"
-        assert call["key"] == deployment.api_key, "the Bearer key is not the stack's key"  # value never printed
+        # Compared apart: an assertion on the values would print them.
+        key_is_the_stacks = call["key"] == deployment.api_key
+        assert key_is_the_stacks, "the Bearer key is not the stack's key"
         body = call["body"]
         assert body["model"] == llm["model"].split("/", 1)[1]
         for name in ("temperature", "top_p"):
@@ -46,12 +53,13 @@ def _check_requests(deployment, calls: list[dict], llm: dict) -> None:
 def test_settings_and_profiles_are_served_as_planned(deployment):
     planned = deployment.settings_file
     served = deployment.app.settings()
-    llm = served["agent_settings"]["llm"] if "agent_settings" in served else served
+    llm = served["agent_settings"]["llm"]
     assert llm["model"] == planned["agent_settings"]["llm"]["model"]
     assert llm["base_url"] == deployment.fake.url(CODING_BASE)
-    assert served.get("llm_api_key_set") or served.get("api_key_set") or llm.get("api_key"), served.keys()
+    assert served["llm_api_key_set"] is True  # the key is there, and not shown
     profiles = deployment.app.profiles()
     names = sorted(p["name"] for p in profiles["profiles"])
+    assert all(p["api_key_set"] for p in profiles["profiles"]), "a profile lost its key"
     # LLMProfiles drops a profile that fails to validate: count the survivors.
     assert names == sorted(planned["llm_profiles"]["profiles"])
     assert profiles["active_profile"] == planned["llm_profiles"]["active"]
@@ -62,7 +70,7 @@ def test_first_conversation_reaches_glm_and_finishes(deployment):
     conversation = deployment.app.converse("Reply with the word done, then finish.")
     deployment.timings["first_conversation"] = conversation.seconds
     deployment.timings["start_to_finished"] = time.monotonic() - deployment.timings["started_at"]
-    assert conversation.info["execution_status"] == "finished", conversation.info
+    assert conversation.info["execution_status"] == "finished", _summary(conversation.info)
     _check_requests(deployment, deployment.fake.completions[before:], _expected_llm(deployment))
     deployment.first_conversation = conversation
     print(f"\n{deployment.stack}: server ready {deployment.timings['ready']:.1f} s; first conversation "
@@ -101,7 +109,7 @@ def test_the_browser_reaches_the_conversation_websocket(deployment, request):
     conversation = deployment.first_conversation
     assert conversation, "no first conversation"
     url = conversation.info.get("conversation_url")
-    assert url, conversation.info
+    assert url, _summary(conversation.info)
     parts = urlsplit(url)
     if deployment.target == "kubernetes":
         # A browser stands outside the pod and reaches it through the Ingress; the app hands out the
@@ -136,7 +144,7 @@ def test_every_other_profile_uses_its_own_model_and_sampling(deployment):
             deployment.app.activate(profile)
             before = len(deployment.fake.completions)
             conversation = deployment.app.converse("Reply with the word done, then finish.")
-            assert conversation.info["execution_status"] == "finished", (profile, conversation.info)
+            assert conversation.info["execution_status"] == "finished", (profile, _summary(conversation.info))
             _check_requests(deployment, deployment.fake.completions[before:], _expected_llm(deployment, profile))
             sandbox = conversation.info["sandbox_id"]
     finally:
@@ -159,8 +167,10 @@ def test_no_secret_in_logs_or_command_lines(deployment):
         command_line = json.dumps([attrs["Path"], attrs["Args"], attrs["Config"].get("Cmd"),
                                    attrs["Config"].get("Entrypoint")])
         for value in deployment.secret_values():
-            assert value not in logs, f"a secret appears in the logs of {container.name}"
-            assert value not in command_line, f"a secret appears in the command line of {container.name}"
+            # Booleans, so a failure names the container and never prints the value.
+            in_logs, in_command_line = value in logs, value in command_line
+            assert not in_logs, f"a secret appears in the logs of {container.name}"
+            assert not in_command_line, f"a secret appears in the command line of {container.name}"
 
 
 def _essentials(app) -> dict:
