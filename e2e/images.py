@@ -273,6 +273,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cache", type=Path, default=CACHE)
     args = parser.parse_args()
+    if not (PYTHON312 / "bin" / "python3.12").is_file():
+        print(f"error: E2E_PYTHON312: no Python 3.12 at {PYTHON312} (a prefix with bin/python3.12, such as "
+              "a pyenv version folder); the images need it", file=sys.stderr)
+        return 2
     client = docker.from_env(timeout=600)
     args.cache.mkdir(parents=True, exist_ok=True)
     base = base_rootfs(args.cache)
