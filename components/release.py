@@ -72,16 +72,12 @@ AGENT_SECRET_KEY = "OH_SECRET_KEY"
 OFFLINE_COST_MAP = {"LITELLM_LOCAL_MODEL_COST_MAP": "True"}
 
 
-def agent_server_env(agent_secret_key: str | None) -> str:
-    """`OH_AGENT_SERVER_ENV`: what the app adds to every agent server's environment (JSON).
+def agent_server_env(agent_secret_key: str) -> str:
+    """`OH_AGENT_SERVER_ENV`: what the Docker target's app adds to every sandbox's environment (JSON).
 
-    The agent servers get the app's `LLM_*` anyway; these are the rest. `agent_secret_key` is None
-    where the agent servers inherit the app's environment (the cluster target's process sandboxes).
+    The sandboxes get the app's `LLM_*` anyway; these are the rest.
     """
-    env = dict(OFFLINE_COST_MAP)
-    if agent_secret_key is not None:
-        env[AGENT_SECRET_KEY] = agent_secret_key
-    return json.dumps(env, sort_keys=True)
+    return json.dumps({**OFFLINE_COST_MAP, AGENT_SECRET_KEY: agent_secret_key}, sort_keys=True)
 
 
 RELEASES: dict[str, OpenHandsRelease] = {

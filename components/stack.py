@@ -53,7 +53,8 @@ class StackSettings(LlmSettings):
     target: Literal["docker", "kubernetes"] = Field("docker", description="Where OpenHands runs: docker or kubernetes.")
     release: ReleaseSettings = Field(
         ReleaseSettings(),
-        description="The OpenHands release both targets run: {version (1.11.0), imageDigest (sha256:...)}.")
+        description="The OpenHands release both targets run: {version (1.11.0), imageDigest (sha256:...), "
+                    "agentServerImageDigest (sha256:..., the cluster target's sidecar)}.")
     debug: DebugSettings = Field(
         DebugSettings(),
         description="Logging toggles: {debug (DEBUG), logAllEvents (LOG_ALL_EVENTS), debugLlm (DEBUG_LLM)}.")
@@ -65,8 +66,8 @@ class StackSettings(LlmSettings):
     docker: DockerSettings | None = Field(
         None, validate_default=True,
         description="Docker target (unset: the defaults): {host (unix:///var/run/docker.sock or ssh://user@host), "
-                    "port (3000), listenAddress (127.0.0.1), stateVolume (openhands-state), containerName "
-                    "(openhands-app), extraEnv}.")
+                    "port (3000), listenAddress (127.0.0.1), sandboxGateway (172.17.0.1), stateVolume (openhands-state), "
+                    "containerName (openhands-app), extraEnv}.")
     eks: EksSettings | None = Field(
         None, description="Create an EKS cluster for the Kubernetes target: {version, subnetIds, nodeInstanceTypes, "
                           "nodeCount, securityGroupIds}.")
@@ -79,7 +80,7 @@ class StackSettings(LlmSettings):
         None, validate_default=True,
         description="Kubernetes target: {kubeconfig, context, namespace, replicas (1), resources, storage: {size, "
                     "className}, ingress: {host, className, tlsSecretName, annotations}, secretSync (external-secrets "
-                    "| direct), serviceAccountRoleArn, cilium, runtime: {kind: process}}.")
+                    "| direct), serviceAccountRoleArn, cilium, runtime: {kind: agent-server-sidecar}}.")
     peering: PeeringSettings | None = Field(
         None, description="VPC peering (unset: none): {vpcId, vpcCidr, routeTableIds, peerVpcId, peerCidr, "
                           "peerRouteTableIds, peerOwnerId, peerRegion, peerRoleArn, allowRemoteDnsResolution}.")

@@ -30,9 +30,14 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG:
-        return value.get("value")
+def plain(value: Any) -> Any:
+    """A recorded input with Pulumi's secret markers taken off, at any depth (as the engine decrypts)."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return plain(value.get("value"))
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
     return value
 
 
@@ -110,7 +115,7 @@ class ProviderLikeMocks(pulumi_mocks.Mocks):
             secret_arn = inputs["secretId"]
             self.secret_versions[secret_arn] = {
                 "arn": secret_arn, "secretArn": secret_arn, "secretId": secret_arn, "versionId": version_id,
-                "secretString": _plain(inputs.get("secretString", "")), "versionStages": ["AWSCURRENT"],
+                "secretString": plain(inputs.get("secretString", "")), "versionStages": ["AWSCURRENT"],
                 "id": f"{secret_arn}|{version_id}", "region": region,
             }
             state.update(arn=secret_arn, versionId=version_id, versionStages=["AWSCURRENT"])

@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tarfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import docker
@@ -130,7 +133,7 @@ def copy_python(root: Path) -> None:
 
 
 # Bump when a build step below changes in a way the values hashed in recipe() do not show.
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 
 
 def recipe(name: str, wheels: list[str], extra: str = "") -> str:
@@ -163,12 +166,10 @@ def import_rootfs(client: docker.DockerClient, root: Path, reference: str, chang
         archive_path.unlink()
 
 
-def dockerfile_changes(env: dict[str, str], user: str, workdir: str, entrypoint: list[str], cmd: list[str] | None,
-                       label: str) -> list[str]:
-    import json
+def dockerfile_changes(env: dict[str, str], user: str, workdir: str, entrypoint: list[str],
+                       cmd: list[str] | None) -> list[str]:
     changes = [f"ENV {name}={json.dumps(value)}" for name, value in env.items()]
-    changes += [f"USER {user}", f"WORKDIR {workdir}", f"ENTRYPOINT {json.dumps(entrypoint)}",
-                f"LABEL {RECIPE_LABEL}={label}"]
+    changes += [f"USER {user}", f"WORKDIR {workdir}", f"ENTRYPOINT {json.dumps(entrypoint)}"]
     if cmd:
         changes.append(f"CMD {json.dumps(cmd)}")
     return changes
@@ -193,20 +194,48 @@ def wheels(cache: Path) -> Path:
     return folder
 
 
-def build_app(client: docker.DockerClient, cache: Path, base: Path, wheel_dir: Path) -> None:
-    names = [p.name for p in wheel_dir.glob("*.whl")]
-    label = recipe("app", names)
-    if current(client, APP_REF, label):
-        print(f"{APP_REF}: up to date ({label})")
-        return
-    root = cache / "rootfs-app"
+@contextmanager
+def rootfs(cache: Path, base: Path, name: str, wheel_dir: Path) -> Iterator[Path]:
+    """A copy of the base rootfs with Python 3.12 in it and the wheels mounted at /wheels."""
+    root = cache / f"rootfs-{name}"
     shutil.rmtree(root, ignore_errors=True)
     run("cp", "-a", str(base), str(root))
     copy_python(root)
     (root / "wheels").mkdir()
     run("mount", "--bind", str(wheel_dir), str(root / "wheels"))
     try:
-        chroot(root, f"""
+        yield root
+    finally:
+        run("umount", str(root / "wheels"))
+    (root / "wheels").rmdir()
+
+
+def build(client: docker.DockerClient, cache: Path, base: Path, wheel_dir: Path, name: str, reference: str,
+          script: str, finish: Callable[[Path], list[str]], extra: str = "") -> None:
+    """Build `reference` unless an image of the same recipe exists: `script` runs in the rootfs's
+    chroot, then `finish(root)` completes it outside and returns the image's Dockerfile changes."""
+    label = recipe(name, [p.name for p in wheel_dir.glob("*.whl")], extra)
+    if current(client, reference, label):
+        print(f"{reference}: up to date ({label})")
+        return
+    with rootfs(cache, base, name, wheel_dir) as root:
+        chroot(root, script)
+    import_rootfs(client, root, reference, finish(root) + [f"LABEL {RECIPE_LABEL}={label}"])
+    shutil.rmtree(root)
+    print(f"{reference}: built ({label})")
+
+
+def build_app(client: docker.DockerClient, cache: Path, base: Path, wheel_dir: Path) -> None:
+    def finish(root: Path) -> list[str]:
+        (root / "app/entrypoint.sh").write_text(APP_ENTRYPOINT)
+        (root / "app/entrypoint.sh").chmod(0o770)
+        # The agent-server image installs with these resolved versions as constraints.
+        shutil.copy(root / "app/constraints.txt", cache / "app-constraints.txt")
+        return dockerfile_changes(APP_ENV, "root", "/app", ["/app/entrypoint.sh"],
+                                  ["uvicorn", "openhands.server.listen:app", "--host", "0.0.0.0", "--port",
+                                   str(RELEASE.port)])
+
+    build(client, cache, base, wheel_dir, "app", APP_REF, f"""
 ldconfig
 groupadd --gid 42420 openhands && useradd -l -m -u 42420 --gid 42420 -s /bin/bash openhands
 mkdir -p /app /.openhands /opt/workspace_base
@@ -214,35 +243,20 @@ python3.12 -m venv /app/.venv
 /app/.venv/bin/pip install -q --no-index --find-links /wheels openhands-ai=={RELEASE.version}
 /app/.venv/bin/pip freeze > /app/constraints.txt
 chown -R openhands:openhands /app /opt/workspace_base
-""")
-    finally:
-        run("umount", str(root / "wheels"))
-    (root / "wheels").rmdir()
-    (root / "app/entrypoint.sh").write_text(APP_ENTRYPOINT)
-    (root / "app/entrypoint.sh").chmod(0o770)
-    shutil.copy(root / "app/constraints.txt", cache / "app-constraints.txt")
-    import_rootfs(client, root, APP_REF, dockerfile_changes(
-        APP_ENV, "root", "/app", ["/app/entrypoint.sh"],
-        ["uvicorn", "openhands.server.listen:app", "--host", "0.0.0.0", "--port", str(RELEASE.port)], label))
-    shutil.rmtree(root)
-    print(f"{APP_REF}: built ({label})")
+""", finish)
 
 
 def build_agent(client: docker.DockerClient, cache: Path, base: Path, wheel_dir: Path) -> None:
-    names = [p.name for p in wheel_dir.glob("*.whl")]
-    label = recipe("agent", names, " ".join(AGENT_PACKAGES))
-    if current(client, AGENT_REF, label):
-        print(f"{AGENT_REF}: up to date ({label})")
-        return
-    root = cache / "rootfs-agent"
-    shutil.rmtree(root, ignore_errors=True)
-    run("cp", "-a", str(base), str(root))
-    copy_python(root)
-    (root / "wheels").mkdir()
-    shutil.copy(cache / "app-constraints.txt", root / "constraints.txt")
-    run("mount", "--bind", str(wheel_dir), str(root / "wheels"))
-    try:
-        chroot(root, f"""
+    def finish(root: Path) -> list[str]:
+        entry = root / "usr/local/bin/openhands-agent-server"
+        entry.write_text(AGENT_ENTRYPOINT)
+        entry.chmod(0o755)
+        return dockerfile_changes(AGENT_ENV, "openhands", "/",
+                                  ["/usr/bin/tini", "--", "/usr/local/bin/openhands-agent-server"], None)
+
+    # The app's resolved versions as constraints: the agent server does not pin its SDK.
+    constraints = (cache / "app-constraints.txt").read_text()
+    build(client, cache, base, wheel_dir, "agent", AGENT_REF, f"""
 apt-get update -q && apt-get install -y -q --no-install-recommends {' '.join(AGENT_PACKAGES)}
 apt-get clean && rm -rf /var/lib/apt/lists/*
 ldconfig
@@ -250,23 +264,14 @@ groupadd -g 10001 openhands && useradd -m -u 10001 -g 10001 -s /bin/bash openhan
 usermod -aG sudo openhands && echo 'openhands ALL=(ALL) NOPASSWD:ALL' >> /etc/sudoers
 mkdir -p /workspace/project /agent-server && chown -R openhands:openhands /workspace
 python3.12 -m venv /agent-server/.venv
-# The app's resolved versions as constraints: the agent server does not pin its SDK.
-grep -v -E '^(openhands-ai|-e )' /constraints.txt > /agent-constraints.txt
+cat > /agent-constraints.txt <<'CONSTRAINTS'
+{chr(10).join(line for line in constraints.splitlines() if not line.startswith(("openhands-ai", "-e ")))}
+CONSTRAINTS
 /agent-server/.venv/bin/pip install -q --no-index --find-links /wheels -c /agent-constraints.txt \
     openhands-agent-server=={RELEASE.sdk_version} openhands-tools=={RELEASE.sdk_version}
 chown -R openhands:openhands /agent-server
-rm /constraints.txt /agent-constraints.txt
-""")
-    finally:
-        run("umount", str(root / "wheels"))
-    (root / "wheels").rmdir()
-    entry = root / "usr/local/bin/openhands-agent-server"
-    entry.write_text(AGENT_ENTRYPOINT)
-    entry.chmod(0o755)
-    import_rootfs(client, root, AGENT_REF, dockerfile_changes(
-        AGENT_ENV, "openhands", "/", ["/usr/bin/tini", "--", "/usr/local/bin/openhands-agent-server"], None, label))
-    shutil.rmtree(root)
-    print(f"{AGENT_REF}: built ({label})")
+rm /agent-constraints.txt
+""", finish, extra=" ".join(AGENT_PACKAGES))
 
 
 def main() -> int:

@@ -34,22 +34,11 @@ from docker.types import LogConfig
 
 from openhands_zai.cli.engine import run_program
 from openhands_zai.cli.stack_files import load_plan_config
-from openhands_zai.testing import SECRET_SIG, SIG_KEY
+from openhands_zai.testing import plain
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST_NETWORK_ENV = {"AGENT_SERVER_USE_HOST_NETWORK": "true"}
 OWNED_LABEL = "openhands-zai.e2e"  # on everything the harness creates, so a crashed run is cleaned up
-
-
-def plain(value: Any) -> Any:
-    """The planned value with Pulumi's secret markers taken off (the engine would decrypt them)."""
-    if isinstance(value, dict):
-        if value.get(SIG_KEY) == SECRET_SIG:
-            return plain(value.get("value"))
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
 
 
 @dataclass(repr=False)

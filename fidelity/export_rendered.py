@@ -18,21 +18,11 @@ import yaml
 
 from openhands_zai.cli.engine import run_program
 from openhands_zai.cli.stack_files import load_plan_config
-from openhands_zai.testing import SECRET_SIG, SIG_KEY
+from openhands_zai.testing import plain
 
 ROOT = Path(__file__).resolve().parent.parent
 
 FIDELITY_KEY = "fidelity-throwaway-key"
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        if value.get(SIG_KEY) == SECRET_SIG:
-            return _plain(value.get("value"))
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _stack_files() -> list[Path]:
@@ -48,9 +38,9 @@ def render_variant(stack: str, stack_file: Path) -> dict:
     recording = run_program(ROOT, plan_config.project, stack, plan_config.config, plan_config.secret_keys)
     workload = next((r for r in recording.resources if r.type == "kubernetes:apps/v1:StatefulSet"), None)
     if workload is not None:
-        return _cluster_variant(stack, recording, _plain(workload.inputs))
+        return _cluster_variant(stack, recording, plain(workload.inputs))
     container = next(r for r in recording.resources if r.type == "docker:index/container:Container")
-    inputs = _plain(container.inputs)
+    inputs = plain(container.inputs)
     return {
         "stack": stack,
         "env": dict(entry.split("=", 1) for entry in inputs["envs"]),
@@ -59,7 +49,7 @@ def render_variant(stack: str, stack_file: Path) -> dict:
         "image": next(r for r in recording.resources if r.type == "docker:index/remoteImage:RemoteImage")
         .inputs["name"],
         "api_key": FIDELITY_KEY,
-        "outputs": _plain(recording.outputs),
+        "outputs": plain(recording.outputs),
     }
 
 
@@ -70,16 +60,16 @@ def _cluster_variant(stack: str, recording, workload: dict) -> dict:
     env = {item["name"]: item.get("value", FIDELITY_KEY) for item in pod["containers"][0]["env"]}
     external = next((r for r in recording.resources if r.type.endswith(":ExternalSecret")), None)
     if external is not None:
-        data = _plain(external.inputs)["spec"]["target"]["template"]["data"]
+        data = plain(external.inputs)["spec"]["target"]["template"]["data"]
         settings = data["settings.json"].replace("{{ .apiKey }}", FIDELITY_KEY)
     else:
         secret = next(r for r in recording.resources if r.type == "kubernetes:core/v1:Secret"
-                      and _plain(r.inputs)["metadata"]["name"] == "openhands-llm")
-        settings = _plain(secret.inputs)["stringData"]["settings.json"]
+                      and plain(r.inputs)["metadata"]["name"] == "openhands-llm")
+        settings = plain(secret.inputs)["stringData"]["settings.json"]
     copy = pod["initContainers"][0]["command"][-1].split()
     return {"stack": stack, "env": env, "settings": json.loads(settings), "settings_path": copy[2],
             "image": pod["containers"][0]["image"], "api_key": FIDELITY_KEY, "runtime": env.get("RUNTIME"),
-            "outputs": _plain(recording.outputs)}
+            "outputs": plain(recording.outputs)}
 
 
 def main(out: str) -> int:

@@ -146,7 +146,7 @@ def pod_env(llm: LlmSettings, debug: DebugSettings, release: OpenHandsRelease) -
                                ("OH_SANDBOX_SESSION_API_KEY", SERVER_KEYS_SECRET, "sandbox-session-key"))
 
 
-def agent_server_env(release: OpenHandsRelease) -> list[dict[str, Any]]:
+def sidecar_env(release: OpenHandsRelease) -> list[dict[str, Any]]:
     """The sidecar's environment: how the app reaches it, and it the app; no LLM key (the app sends
     each conversation's LLM settings)."""
     env = {
@@ -233,7 +233,7 @@ def statefulset(settings: KubernetesSettings, llm: LlmSettings, debug: DebugSett
                         # The sandbox spec's working directory is "." : the project folder.
                         "workingDir": PROJECT_DIR,
                         "ports": [{"name": "agent-server", "containerPort": AGENT_SERVER_PORT, "protocol": "TCP"}],
-                        "env": agent_server_env(release),
+                        "env": sidecar_env(release),
                         "readinessProbe": {"httpGet": {"path": "/alive", "port": "agent-server"},
                                            "initialDelaySeconds": 2, "periodSeconds": 5, "timeoutSeconds": 5,
                                            "failureThreshold": 6},
