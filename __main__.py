@@ -98,17 +98,32 @@ if settings.kubernetes is not None:
             region=region,
             service_account_role_arn=kube.service_account_role_arn or (zai_key.reader_role_arn if zai_key else None),
             egress=settings.egress,
+            gateway=settings.llm_gateway,
         ),
         opts=pulumi.ResourceOptions(providers=[kube_provider]),
     )
     pulumi.export("namespace", openhands.namespace)
     pulumi.export("url", openhands.url)
+    if openhands.gateway is not None:
+        pulumi.export("gatewayUrl", openhands.gateway.url)
+        pulumi.export("gatewayKey", openhands.gateway.key)
 elif settings.docker is not None:
     import pulumi_docker as docker
 
     docker_host = docker.Provider("docker-host", host=settings.docker.host)
     on_host = pulumi.ResourceOptions(providers=[docker_host])
     labels = {"openhands-zai.stack": stack}
+    route = None
+    if settings.llm_gateway is not None:
+        from openhands_zai import LlmGateway, LlmGatewayArgs
+
+        # The Z.AI key goes to the gateway only; OpenHands gets the gateway's key and route.
+        gateway = LlmGateway("gateway", LlmGatewayArgs(
+            settings=settings.llm_gateway, llm=settings.llm, docker=settings.docker, zai_api_key=api_key,
+            labels={**settings.tags, **labels}), opts=on_host)
+        api_key, route = gateway.key, gateway.route
+        pulumi.export("gatewayUrl", gateway.url)
+        pulumi.export("gatewayKey", gateway.key)
     if settings.instances:
         from openhands_zai import OpenHandsInstances, OpenHandsInstancesArgs
 
@@ -122,7 +137,7 @@ elif settings.docker is not None:
 
         openhands_container = OpenHandsContainer("openhands", OpenHandsContainerArgs(
             llm=settings.llm, release=release, docker=settings.docker, api_key=api_key, debug=settings.debug,
-            labels=labels, tags=settings.tags), opts=on_host)
+            labels=labels, tags=settings.tags, route=route), opts=on_host)
         pulumi.export("containerId", openhands_container.container_id)
         pulumi.export("activeModel", openhands_container.active_model)
         pulumi.export("endpoint", openhands_container.endpoint)

@@ -11,7 +11,9 @@ The public API, importable from here::
 - Components (each a `pulumi.ComponentResource`; pass providers through `opts`):
   `OpenHandsContainer` (Docker), `OpenHandsInstances`, `OpenHandsCluster` (Kubernetes),
   `EksCluster`, `ZaiApiKeySecret` (Secrets Manager + KMS + reader policy/role), `VpcPeering`,
-  `EgressAllowList`.
+  `EgressAllowList`, `LlmGateway` (the LiteLLM proxy on a Docker host) and `ClusterGateway` (in a
+  cluster; `OpenHandsCluster` builds it when given `gateway`), whose `route` and `key` an
+  OpenHands component takes instead of Z.AI's.
 - Policy as code: `POLICIES` (the CrossGuard rules of `policy/`).
 - Testing your own program: `openhands_zai.testing.ProviderLikeMocks` (see its docstring).
 
@@ -57,6 +59,12 @@ _EXPORTS = {
     "EgressAllowList": ".network.component",
     "EgressAllowListArgs": ".network.component",
     "POLICIES": ".guardrails.rules",
+    "GatewaySettings": ".gateway.settings",
+    "LlmGateway": ".gateway.component",
+    "LlmGatewayArgs": ".gateway.component",
+    "ClusterGateway": ".gateway.cluster",
+    "ClusterGatewayArgs": ".gateway.cluster",
+    "LlmRoute": ".llm.plan",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -25,6 +25,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from .aws_ids import Tags
 from .docker.settings import DockerSettings
 from .errors import PROJECT, ConfigError, ConfigProblem, Hint, config_key, problems_from
+from .gateway.settings import GatewaySettings, model_name
 from .fields import problem, problems_at
 from .instances.settings import InstanceSettings, with_ports, with_stack_choice
 from .kubernetes.settings import EksSettings, KubernetesSettings
@@ -93,6 +94,12 @@ class StackSettings(LlmSettings):
                     "each {name, profiles (merged over the stack's), defaultProfile, fallbackProfiles, port (default "
                     "docker.port + index)}; its container and volume are docker.containerName/stateVolume + '-' + "
                     "name. Docker target.")
+    gateway: GatewaySettings | None = Field(
+        None, description="The LLM gateway, a LiteLLM proxy that alone holds the Z.AI key (unset: OpenHands calls "
+                          "Z.AI with the key): {enabled, version (1.84.1), imageDigest, port (4000), "
+                          "maxParallelRequests (2), rpm, tpm, numRetries (2), retryAfter (5), timeout (600), cache "
+                          "(false), replicas (1), resources}. Profiles become its models, fallbackProfiles its "
+                          "fallbacks.")
 
     @model_validator(mode="before")
     @classmethod
@@ -182,6 +189,25 @@ class StackSettings(LlmSettings):
         docker = info.data.get("docker")
         return with_ports(instances, docker.port) if docker is not None else instances
 
+    @field_validator("gateway")
+    @classmethod
+    def _gateway_serves_every_profile(cls, gateway: GatewaySettings | None, info: ValidationInfo) -> Any:
+        if gateway is None or not gateway.enabled:
+            return gateway
+        if info.data.get("instances"):
+            raise problem("is not supported with openhands-zai:instances in this release (instances may define "
+                          "profiles of the same name differently); one gateway per single-server stack")
+        profiles = info.data.get("profiles")
+        if profiles:
+            seen: dict[str, str] = {}
+            for name, profile in profiles.items():
+                served = model_name(name, profile)
+                if served in seen:
+                    raise problem(f"profiles {seen[served]!r} and {name!r} would both be the gateway's model "
+                                  f"{served!r}; rename one")
+                seen[served] = name
+        return gateway
+
     @model_validator(mode="after")
     def _reader_role_trusts_the_cluster_account(self) -> StackSettings:
         trust = self.secret.create_reader_role if self.secret is not None else None
@@ -201,14 +227,19 @@ class StackSettings(LlmSettings):
                                            fallback_profiles=self.fallback_profiles)
 
     @property
+    def llm_gateway(self) -> GatewaySettings | None:
+        """The gateway when it runs (`gateway` set and not `enabled: false`)."""
+        return self.gateway if self.gateway is not None and self.gateway.enabled else None
+
+    @property
     def warnings(self) -> tuple[str, ...]:
         """Valid but risky choices, said on every plan and `pulumi up`."""
         found = []
         release = self.release.pinned
-        if self.fallback_profiles and not release.keeps_fallbacks:
+        if self.fallback_profiles and not release.keeps_fallbacks and self.llm_gateway is None:
             found.append(f"{config_key('fallbackProfiles')}: OpenHands {release.version} drops fallback_strategy when "
                          "it loads settings.json; the fallbacks are written in the SDK's form but take no effect in "
-                         "this release")
+                         "this release (openhands-zai:gateway makes them real)")
         if self.debug.debug_llm:
             found.append(f"{config_key('debug', 'debugLlm')} is on: OpenHands logs whole prompts and completions")
         if self.docker is not None and not ipaddress.ip_address(self.docker.listen_address).is_loopback:

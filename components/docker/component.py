@@ -22,8 +22,7 @@ import pulumi
 import pulumi_docker as docker
 
 from ..guardrails.labels import SANDBOX_RUNTIME_DOCKER_SOCKET, SANDBOX_RUNTIME_LABEL
-from ..llm.catalogue import litellm_model_string
-from ..llm.plan import settings_json
+from ..llm.plan import LlmRoute, direct_route, settings_json
 from ..llm.settings import DebugSettings, LlmSettings
 from ..release import OpenHandsRelease
 from ..server_keys import server_keys
@@ -47,12 +46,15 @@ class DockerServerArgs:
     llm: LlmSettings
     release: OpenHandsRelease
     docker: DockerSettings
+    # What OpenHands sends with its LLM calls: the Z.AI key, or the gateway's key with `route`.
     api_key: pulumi.Input[str]
     debug: DebugSettings = field(default_factory=DebugSettings)
     labels: dict[str, str] = field(default_factory=dict)
     # The stack's tags, as labels on the container only: a Docker volume cannot be relabelled,
     # so the volume keeps `labels` (a tag change must not replace the state volume).
     tags: dict[str, str] = field(default_factory=dict)
+    # The LLM gateway's URL and model names (`LlmGateway.route`); None: Z.AI directly.
+    route: LlmRoute | None = None
 
 
 @dataclass
@@ -72,7 +74,7 @@ class OpenHandsContainer(pulumi.ComponentResource):
     def __init__(self, name: str, args: OpenHandsContainerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("openhands-zai:container:OpenHandsContainer", name, None, opts)
         release, settings = args.release, args.docker
-        stable_labels, labels = container_labels(args.llm, release, args.debug, args.labels)
+        stable_labels, labels = container_labels(args.llm, release, args.debug, args.labels, args.route)
         # The socket mount below is the policy pack's one sandbox-runtime exception; say so on the container.
         labels = {**args.tags, **labels, SANDBOX_RUNTIME_LABEL: SANDBOX_RUNTIME_DOCKER_SOCKET}
 
@@ -89,8 +91,8 @@ class OpenHandsContainer(pulumi.ComponentResource):
         api_key = pulumi.Output.secret(args.api_key)
         keys = server_keys(name, self)
         envs = pulumi.Output.all(api_key, keys.jwt_secret, keys.agent_secret_key).apply(
-            lambda values: container_env(args.llm, args.debug, release, settings, *values))
-        settings_file = api_key.apply(lambda key: settings_json(args.llm, release, key))
+            lambda values: container_env(args.llm, args.debug, release, settings, *values, route=args.route))
+        settings_file = api_key.apply(lambda key: settings_json(args.llm, release, key, args.route))
 
         server = docker.Container(
             f"{name}-server",
@@ -128,8 +130,9 @@ class OpenHandsContainer(pulumi.ComponentResource):
 
         self.url = pulumi.Output.from_input(browser_url(settings))
         self.container_id = server.id
-        self.active_model = pulumi.Output.from_input(litellm_model_string(args.llm.default.model))
-        self.endpoint = pulumi.Output.from_input(args.llm.base_url)
+        route = args.route or direct_route(args.llm)
+        self.active_model = pulumi.Output.from_input(route.model(args.llm.default_profile, args.llm.default))
+        self.endpoint = pulumi.Output.from_input(route.base_url)
         self.register_outputs({
             "url": self.url,
             "containerId": self.container_id,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from ..llm.plan import render_env, settings_fingerprint
+from ..llm.plan import LlmRoute, render_env, settings_fingerprint
 from ..llm.settings import DebugSettings, LlmSettings
 from ..release import JWT_SECRET, OFFLINE_COST_MAP, OpenHandsRelease, agent_server_env
 from .settings import DockerSettings
@@ -20,14 +20,18 @@ _HEALTH_PROBE = (
 
 
 def container_env(llm: LlmSettings, debug: DebugSettings, release: OpenHandsRelease,
-                  docker_settings: DockerSettings, api_key: str, jwt_secret: str, agent_secret_key: str) -> list[str]:
+                  docker_settings: DockerSettings, api_key: str, jwt_secret: str, agent_secret_key: str,
+                  route: LlmRoute | None = None) -> list[str]:
     """The container's sorted `KEY=value` list: the typed settings plus `docker.extraEnv`.
+
+    `api_key` is what OpenHands sends with its LLM calls: the Z.AI key, or the gateway's key
+    when `route` leads to the gateway.
 
     Validation refuses extraEnv names the typed settings own, so neither shadows the other.
     """
     env = {
         **docker_settings.extra_env,
-        **render_env(llm, debug, api_key),
+        **render_env(llm, debug, api_key, route),
         **OFFLINE_COST_MAP,
         # Pin where the server keeps settings.json, so the uploaded file is the one it reads.
         "OH_PERSISTENCE_DIR": release.state_dir,
@@ -43,14 +47,14 @@ def container_env(llm: LlmSettings, debug: DebugSettings, release: OpenHandsRele
 
 
 def container_labels(llm: LlmSettings, release: OpenHandsRelease, debug: DebugSettings,
-                     extra: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+                     extra: dict[str, str], route: LlmRoute | None = None) -> tuple[dict[str, str], dict[str, str]]:
     """(labels that never change, for the volume; the container's labels)."""
     stable = {"app.kubernetes.io/name": "openhands", **extra}
     return stable, {
         **stable,
         "openhands-zai.version": release.version,
         # Changes with any rendered setting (never with the key): shows why a container was replaced.
-        "openhands-zai.settings-sha256": settings_fingerprint(llm, release, debug),
+        "openhands-zai.settings-sha256": settings_fingerprint(llm, release, debug, route),
     }
 
 
@@ -58,17 +62,23 @@ def healthcheck_command(release: OpenHandsRelease) -> list[str]:
     return ["CMD", "python", "-c", _HEALTH_PROBE.format(port=release.port, path=release.health_path)]
 
 
-def published_ports(release: OpenHandsRelease, docker_settings: DockerSettings) -> list[tuple[str, int, int]]:
-    """(host address, host port, container port): where browsers reach the UI, and where sandboxes do.
+def host_addresses(docker_settings: DockerSettings) -> list[str]:
+    """Where a server on this host is published: where browsers (or the operator) reach it, and
+    where sandboxes do.
 
     Sandboxes on the Docker bridge reach the host at `host.docker.internal` (host-gateway, the
-    bridge's gateway address): a port published on 127.0.0.1 alone refuses their callbacks, so
-    the app is published on the gateway too, which only the host and its containers can reach.
+    bridge's gateway address): a port published on 127.0.0.1 alone refuses their calls, so it is
+    published on the gateway too, which only the host and its containers can reach.
     """
     addresses = [docker_settings.listen_address]
     if docker_settings.sandbox_gateway not in addresses and docker_settings.listen_address not in ("0.0.0.0", "::"):
         addresses.append(docker_settings.sandbox_gateway)
-    return [(address, docker_settings.port, release.port) for address in addresses]
+    return addresses
+
+
+def published_ports(release: OpenHandsRelease, docker_settings: DockerSettings) -> list[tuple[str, int, int]]:
+    """(host address, host port, container port) of the app: its UI, and its callbacks from sandboxes."""
+    return [(address, docker_settings.port, release.port) for address in host_addresses(docker_settings)]
 
 
 def browser_url(docker_settings: DockerSettings) -> str:

@@ -274,8 +274,16 @@ def pinned_image_findings(resource_type: str, props: Mapping[str, Any], config: 
 
 # -- advisory ---------------------------------------------------------------------------------
 
+# Which setting pins which image's digest.
+_DIGEST_KEYS = (("/agent-server", "release.agentServerImageDigest"), ("/litellm", "gateway.imageDigest"))
+
+
+def _digest_key(ref: str) -> str:
+    return next((key for part, key in _DIGEST_KEYS if part in ref), "release.imageDigest")
+
+
 def image_digest_findings(resource_type: str, props: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
-    return [f"{where} {ref} has no @sha256 digest: a tag can be moved (set openhands-zai:release.imageDigest)"
+    return [f"{where} {ref} has no @sha256 digest: a tag can be moved (set openhands-zai:{_digest_key(ref)})"
             for where, ref in image_references(resource_type, props) if "@sha256:" not in ref]
 
 

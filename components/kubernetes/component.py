@@ -15,7 +15,9 @@ Creates, in its namespace (Pod Security `restricted`):
   runs in the agent-server sidecar (the upstream sandbox image, its own user, no Docker socket, no
   RBAC); the pod template carries a hash of the LLM settings, so a change rolls the pod;
 - a Service, an Ingress when configured, a PodDisruptionBudget;
-- the egress NetworkPolicies (and CiliumNetworkPolicy) when `openhands-zai:egress` is set.
+- the egress NetworkPolicies (and CiliumNetworkPolicy) when `openhands-zai:egress` is set;
+- with `openhands-zai:gateway`, the LLM gateway (gateway/cluster.py): the Z.AI key then goes only
+  into its `zai-api-key` Secret, and `openhands-llm` holds the gateway's key and route instead.
 
 Expects a `kubernetes` provider in `opts.providers`.
 """
@@ -27,8 +29,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ..gateway import plan as gateway_plan
+from ..gateway.cluster import ClusterGateway, ClusterGatewayArgs
+from ..gateway.settings import GatewaySettings
+from ..llm.plan import LlmRoute
 from ..llm.settings import DebugSettings, LlmSettings
-from ..network.plan import egress_policies
+from ..network.plan import allowed_egress, egress_policies
 from ..network.settings import EgressSettings
 from ..release import OpenHandsRelease
 from ..server_keys import server_keys
@@ -49,6 +55,7 @@ class OpenHandsClusterArgs:
     region: pulumi.Input[str] | None = None
     service_account_role_arn: pulumi.Input[str] | None = None
     egress: EgressSettings | None = None
+    gateway: GatewaySettings | None = None  # the LLM gateway in front of Z.AI
 
 
 def _object(cls, name: str, manifest: dict, opts: pulumi.ResourceOptions, **overrides):
@@ -82,6 +89,9 @@ class OpenHandsCluster(pulumi.ComponentResource):
             f"{name}-service-account", metadata=account.apply(lambda m: m["metadata"]),
             automount_service_account_token=False, opts=inside)
 
+        # The Z.AI key into the cluster: with the gateway into its own Secret (the key alone),
+        # else into `openhands-llm` with the settings file.
+        zai_target = gateway_plan.ZAI_KEY_SECRET if args.gateway else plan.LLM_SECRET
         if external:
             assert secret_name is not None and region is not None  # checked above
             store = pulumi.Output.from_input(region).apply(lambda name: plan.secret_store(settings, name))
@@ -90,17 +100,34 @@ class OpenHandsCluster(pulumi.ComponentResource):
                 metadata=store.apply(lambda m: m["metadata"]), spec=store.apply(lambda m: m["spec"]),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, service_account]))
             synced = pulumi.Output.from_input(secret_name).apply(
-                lambda secret: plan.external_secret(settings, args.llm, args.release, secret))
-            llm_secret: pulumi.CustomResource = k8s.apiextensions.CustomResource(
+                lambda secret: plan.external_secret(settings, args.llm, args.release, secret, target=zai_target))
+            zai_secret: pulumi.CustomResource = k8s.apiextensions.CustomResource(
                 f"{name}-external-secret", api_version=plan.ESO_API, kind="ExternalSecret",
                 metadata=synced.apply(lambda m: m["metadata"]), spec=synced.apply(lambda m: m["spec"]),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[secret_store]))
         else:
             assert api_key is not None  # checked above
-            data = pulumi.Output.secret(api_key).apply(lambda key: plan.secret_data(args.llm, args.release, key))
-            manifest = plan.direct_secret(settings, {})
-            llm_secret = k8s.core.v1.Secret(f"{name}-llm", metadata=manifest["metadata"], type="Opaque",
+            key = pulumi.Output.secret(api_key)
+            data = key.apply(lambda k: {"api-key": k}) if args.gateway else \
+                key.apply(lambda k: plan.secret_data(args.llm, args.release, k))
+            manifest = plan.direct_secret(settings, {}, name=zai_target)
+            zai_secret = k8s.core.v1.Secret(f"{name}-llm", metadata=manifest["metadata"], type="Opaque",
                                             string_data=data, opts=inside)
+        llm_secret = zai_secret
+        route: LlmRoute | None = None
+        self.gateway: ClusterGateway | None = None
+        if args.gateway is not None:
+            gateway = ClusterGateway(f"{name}-gateway", ClusterGatewayArgs(
+                settings=args.gateway, llm=args.llm, namespace=settings.namespace, app_selector=dict(plan.SELECTOR),
+                container_security=plan.container_security(read_only=False, user=gateway_plan.USER_ID),
+                allowed_egress=allowed_egress(args.egress, cilium=settings.cilium) if args.egress else None),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, zai_secret]))
+            route, self.gateway = gateway.route, gateway
+            manifest = plan.direct_secret(settings, {})
+            llm_secret = k8s.core.v1.Secret(
+                f"{name}-gateway-client", metadata=manifest["metadata"], type="Opaque",
+                string_data=gateway.key.apply(lambda k: plan.secret_data(args.llm, args.release, k, route)),
+                opts=inside)
 
         keys = server_keys(name, self, sandbox_session=True)
         keys_manifest = plan.direct_secret(settings, {}, name=plan.SERVER_KEYS_SECRET)
@@ -112,7 +139,7 @@ class OpenHandsCluster(pulumi.ComponentResource):
         plugin_map = k8s.core.v1.ConfigMap(f"{name}-sandbox-plugin", metadata=plugin["metadata"], data=plugin["data"],
                                            opts=inside)
 
-        workload = plan.statefulset(settings, args.llm, args.debug, args.release)
+        workload = plan.statefulset(settings, args.llm, args.debug, args.release, route)
         _object(k8s.apps.v1.StatefulSet, f"{name}-server", workload,
                 pulumi.ResourceOptions(parent=self, depends_on=[namespace, llm_secret, keys_secret, plugin_map,
                                                                 service_account]))
@@ -123,8 +150,9 @@ class OpenHandsCluster(pulumi.ComponentResource):
         _object(k8s.policy.v1.PodDisruptionBudget, f"{name}-disruption-budget", plan.disruption_budget(settings),
                 inside)
         if args.egress is not None:
+            to_gateway = [gateway_plan.app_egress_rule(args.gateway)] if args.gateway else None
             for policy in egress_policies(args.egress, settings.namespace, cilium=settings.cilium,
-                                          pod_labels=plan.SELECTOR):
+                                          pod_labels=plan.SELECTOR, extra_egress=to_gateway):
                 policy_name = f"{name}-{policy['metadata']['name']}"
                 if policy["kind"] == "NetworkPolicy":
                     _object(k8s.networking.v1.NetworkPolicy, policy_name, policy, inside)

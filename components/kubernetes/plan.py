@@ -12,7 +12,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from ..llm.plan import render_env, settings_fingerprint, settings_json
+from ..llm.plan import LlmRoute, render_env, settings_fingerprint, settings_json
 from ..llm.settings import DebugSettings, LlmSettings
 from ..release import AGENT_SECRET_KEY, JWT_SECRET, OFFLINE_COST_MAP, OpenHandsRelease
 from .settings import KubernetesSettings
@@ -59,7 +59,7 @@ UNPINNED_DIGEST_SKIP = ("CKV_K8S_43", "image digest: set openhands-zai:release.i
                                       "cannot know them")
 
 
-def _meta(name: str, settings: KubernetesSettings, **extra: Any) -> dict[str, Any]:
+def object_meta(name: str, settings: KubernetesSettings, **extra: Any) -> dict[str, Any]:
     return {"name": name, "namespace": settings.namespace, "labels": dict(LABELS), **extra}
 
 
@@ -71,18 +71,20 @@ def namespace(settings: KubernetesSettings) -> dict[str, Any]:
 
 
 def service_account(settings: KubernetesSettings, role_arn: str | None) -> dict[str, Any]:
-    meta = _meta(SERVICE_ACCOUNT, settings)
+    meta = object_meta(SERVICE_ACCOUNT, settings)
     if role_arn:
         meta["annotations"] = {"eks.amazonaws.com/role-arn": role_arn}  # IRSA: what the SecretStore authenticates as
     return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta, "automountServiceAccountToken": False}
 
 
-def secret_data(llm: LlmSettings, release: OpenHandsRelease, api_key: str) -> dict[str, str]:
-    return {"api-key": api_key, "settings.json": settings_json(llm, release, api_key)}
+def secret_data(llm: LlmSettings, release: OpenHandsRelease, api_key: str,
+                route: LlmRoute | None = None) -> dict[str, str]:
+    """`openhands-llm`: the key OpenHands sends (Z.AI's, or the gateway's with `route`) and settings.json."""
+    return {"api-key": api_key, "settings.json": settings_json(llm, release, api_key, route)}
 
 
 def direct_secret(settings: KubernetesSettings, data: dict[str, str], name: str = LLM_SECRET) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": _meta(name, settings),
+    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": object_meta(name, settings),
             "stringData": data}
 
 
@@ -92,43 +94,46 @@ def server_keys_data(jwt_secret: str, agent_secret_key: str, session_key: str) -
 
 def sandbox_plugin(settings: KubernetesSettings) -> dict[str, Any]:
     """The ConfigMap that carries the process-sandbox fix into the pod."""
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(SANDBOX_PLUGIN_CONFIGMAP, settings),
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": object_meta(SANDBOX_PLUGIN_CONFIGMAP, settings),
             "data": {SANDBOX_PLUGIN_FILE.name: SANDBOX_PLUGIN_FILE.read_text()}}
 
 
 def secret_store(settings: KubernetesSettings, region: str) -> dict[str, Any]:
-    return {"apiVersion": ESO_API, "kind": "SecretStore", "metadata": _meta("aws-secrets-manager", settings),
+    return {"apiVersion": ESO_API, "kind": "SecretStore", "metadata": object_meta("aws-secrets-manager", settings),
             "spec": {"provider": {"aws": {
                 "service": "SecretsManager", "region": region,
                 "auth": {"jwt": {"serviceAccountRef": {"name": SERVICE_ACCOUNT}}}}}}}
 
 
 def external_secret(settings: KubernetesSettings, llm: LlmSettings, release: OpenHandsRelease,
-                    secret_name: str) -> dict[str, Any]:
-    return {"apiVersion": ESO_API, "kind": "ExternalSecret", "metadata": _meta(LLM_SECRET, settings),
+                    secret_name: str, *, target: str = LLM_SECRET) -> dict[str, Any]:
+    """The ExternalSecret that renders the Z.AI key into the cluster: into `openhands-llm` with the
+    settings file, or (behind the gateway) into the gateway's `target` Secret, the key alone."""
+    data = secret_data(llm, release, KEY_TEMPLATE) if target == LLM_SECRET else {"api-key": KEY_TEMPLATE}
+    return {"apiVersion": ESO_API, "kind": "ExternalSecret", "metadata": object_meta(target, settings),
             "spec": {
                 "refreshInterval": "1h",
                 "secretStoreRef": {"kind": "SecretStore", "name": "aws-secrets-manager"},
-                "target": {"name": LLM_SECRET, "creationPolicy": "Owner", "template": {
-                    "engineVersion": "v2", "type": "Opaque",
-                    "data": secret_data(llm, release, KEY_TEMPLATE)}},
+                "target": {"name": target, "creationPolicy": "Owner", "template": {
+                    "engineVersion": "v2", "type": "Opaque", "data": data}},
                 "data": [{"secretKey": "apiKey",
                           "remoteRef": {"key": secret_name, "version": "AWSCURRENT"}}],
             }}
 
 
-def _container_security(read_only: bool, user: int = USER_ID) -> dict[str, Any]:
+def container_security(read_only: bool, user: int = USER_ID) -> dict[str, Any]:
     return {"allowPrivilegeEscalation": False, "privileged": False, "runAsNonRoot": True,
             "runAsUser": user, "runAsGroup": user, "readOnlyRootFilesystem": read_only,
             "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
 
 
-def _secret_env(*items: tuple[str, str, str]) -> list[dict[str, Any]]:
+def secret_env(*items: tuple[str, str, str]) -> list[dict[str, Any]]:
     return [{"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}} for name, secret, key in items]
 
 
-def pod_env(llm: LlmSettings, debug: DebugSettings, release: OpenHandsRelease) -> list[dict[str, Any]]:
-    env = render_env(llm, debug, "")
+def pod_env(llm: LlmSettings, debug: DebugSettings, release: OpenHandsRelease,
+            route: LlmRoute | None = None) -> list[dict[str, Any]]:
+    env = render_env(llm, debug, "", route)
     env.pop("LLM_API_KEY", None)
     env.update({
         **OFFLINE_COST_MAP,
@@ -142,7 +147,7 @@ def pod_env(llm: LlmSettings, debug: DebugSettings, release: OpenHandsRelease) -
         "PYTHONPATH": f"/app:{SANDBOX_PLUGIN_DIR}",
     })
     items: list[dict[str, Any]] = [{"name": name, "value": value} for name, value in sorted(env.items())]
-    return items + _secret_env(("LLM_API_KEY", LLM_SECRET, "api-key"), (JWT_SECRET, SERVER_KEYS_SECRET, "jwt-secret"),
+    return items + secret_env(("LLM_API_KEY", LLM_SECRET, "api-key"), (JWT_SECRET, SERVER_KEYS_SECRET, "jwt-secret"),
                                ("OH_SANDBOX_SESSION_API_KEY", SERVER_KEYS_SECRET, "sandbox-session-key"))
 
 
@@ -160,7 +165,7 @@ def sidecar_env(release: OpenHandsRelease) -> list[dict[str, Any]]:
         "OH_BASH_EVENTS_DIR": f"{AGENT_STATE_DIR}/bash_events",
     }
     items: list[dict[str, Any]] = [{"name": name, "value": value} for name, value in sorted(env.items())]
-    return items + _secret_env(("OH_SESSION_API_KEYS_0", SERVER_KEYS_SECRET, "sandbox-session-key"),
+    return items + secret_env(("OH_SESSION_API_KEYS_0", SERVER_KEYS_SECRET, "sandbox-session-key"),
                                (AGENT_SECRET_KEY, SERVER_KEYS_SECRET, "agent-secret-key"))
 
 
@@ -173,7 +178,7 @@ def checkov_skips(release: OpenHandsRelease) -> dict[str, str]:
 
 
 def statefulset(settings: KubernetesSettings, llm: LlmSettings, debug: DebugSettings,
-                release: OpenHandsRelease) -> dict[str, Any]:
+                release: OpenHandsRelease, route: LlmRoute | None = None) -> dict[str, Any]:
     probe = lambda path, delay: {"httpGet": {"path": path, "port": "http"}, "initialDelaySeconds": delay,  # noqa: E731
                                  "periodSeconds": 15, "timeoutSeconds": 5, "failureThreshold": 4}
     claim = {"metadata": {"name": "state", "labels": dict(LABELS)},
@@ -183,13 +188,13 @@ def statefulset(settings: KubernetesSettings, llm: LlmSettings, debug: DebugSett
     image = release.image
     copy = (f"cp /etc/openhands-llm/settings.json {release.settings_path} && chmod 600 {release.settings_path}")
     return {
-        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": _meta(APP, settings, annotations=checkov_skips(release)),
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": object_meta(APP, settings, annotations=checkov_skips(release)),
         "spec": {
             "serviceName": APP, "replicas": settings.replicas, "selector": {"matchLabels": dict(SELECTOR)},
             "template": {
                 "metadata": {"labels": dict(LABELS),
                              # Any LLM setting change changes this, so the pods roll onto the new settings.
-                             "annotations": {HASH_ANNOTATION: settings_fingerprint(llm, release, debug),
+                             "annotations": {HASH_ANNOTATION: settings_fingerprint(llm, release, debug, route),
                                              # A new plug-in (a bundle upgrade) rolls the pod too.
                                              PLUGIN_HASH_ANNOTATION: hashlib.sha256(
                                                  SANDBOX_PLUGIN_FILE.read_bytes()).hexdigest()[:16]}},
@@ -204,7 +209,7 @@ def statefulset(settings: KubernetesSettings, llm: LlmSettings, debug: DebugSett
                     "initContainers": [{
                         "name": "settings", "image": image, "imagePullPolicy": "Always",
                         "command": ["sh", "-c", copy],
-                        "securityContext": _container_security(read_only=True),
+                        "securityContext": container_security(read_only=True),
                         "resources": {"requests": {"cpu": "50m", "memory": "64Mi"},
                                       "limits": {"cpu": "200m", "memory": "128Mi"}},
                         "volumeMounts": [{"name": "state", "mountPath": release.state_dir},
@@ -217,12 +222,12 @@ def statefulset(settings: KubernetesSettings, llm: LlmSettings, debug: DebugSett
                         "command": ["uvicorn", "openhands.server.listen:app", "--host", "0.0.0.0",
                                     "--port", str(release.port)],
                         "ports": [{"name": "http", "containerPort": release.port, "protocol": "TCP"}],
-                        "env": pod_env(llm, debug, release),
+                        "env": pod_env(llm, debug, release, route),
                         "livenessProbe": probe("/alive", 30),
                         "readinessProbe": probe(release.health_path, 5),
                         "resources": settings.resources.model_dump(),
                         # The server writes under /app and /tmp at start (its bytecode, uploads).
-                        "securityContext": _container_security(read_only=False),
+                        "securityContext": container_security(read_only=False),
                         "volumeMounts": [{"name": "state", "mountPath": release.state_dir},
                                          {"name": "sandbox-plugin", "mountPath": SANDBOX_PLUGIN_DIR, "readOnly": True}],
                     }, {
@@ -240,7 +245,7 @@ def statefulset(settings: KubernetesSettings, llm: LlmSettings, debug: DebugSett
                         "livenessProbe": probe("/alive", 30) | {"httpGet": {"path": "/alive", "port": "agent-server"}},
                         "resources": AGENT_SERVER_RESOURCES,
                         # The agent installs packages and writes where its commands say: writable root.
-                        "securityContext": _container_security(read_only=False, user=AGENT_USER_ID),
+                        "securityContext": container_security(read_only=False, user=AGENT_USER_ID),
                         "volumeMounts": [{"name": "workspace", "mountPath": PROJECT_DIR},
                                          {"name": "agent-state", "mountPath": AGENT_STATE_DIR},
                                          {"name": "agent-home", "mountPath": "/home/openhands/.openhands"}],
@@ -259,7 +264,7 @@ def statefulset(settings: KubernetesSettings, llm: LlmSettings, debug: DebugSett
 
 
 def service(settings: KubernetesSettings, release: OpenHandsRelease) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(APP, settings),
+    return {"apiVersion": "v1", "kind": "Service", "metadata": object_meta(APP, settings),
             "spec": {"type": "ClusterIP", "selector": dict(SELECTOR),
                      "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]}}
 
@@ -274,7 +279,7 @@ def ingress(settings: KubernetesSettings) -> dict[str, Any] | None:
         spec["ingressClassName"] = spec_in.class_name
     if spec_in.tls_secret_name:
         spec["tls"] = [{"hosts": [spec_in.host], "secretName": spec_in.tls_secret_name}]
-    meta = _meta(APP, settings)
+    meta = object_meta(APP, settings)
     if spec_in.annotations:
         meta["annotations"] = dict(spec_in.annotations)
     return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta, "spec": spec}
@@ -283,7 +288,7 @@ def ingress(settings: KubernetesSettings) -> dict[str, Any] | None:
 def disruption_budget(settings: KubernetesSettings) -> dict[str, Any]:
     # One replica (the file-store state model): a drain may evict it, and it comes back on its volume.
     # maxUnavailable 1 keeps drains possible; minAvailable 1 would block every node drain forever.
-    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": _meta(APP, settings),
+    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": object_meta(APP, settings),
             "spec": {"maxUnavailable": 1, "selector": {"matchLabels": dict(SELECTOR)}}}
 
 

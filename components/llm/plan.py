@@ -4,7 +4,8 @@
    key from here, not from `LLM_MODEL`/`LLM_API_KEY`.
 2. The container environment: `LLM_*` (read by `LLM.load_from_env()` and forwarded into
    agent-server sandboxes), the provider base URL, the debug toggles.
-3. The LiteLLM model string (`zai/<model>`), with the base URL passed beside it.
+3. The LiteLLM model string (`zai/<model>`), with the base URL passed beside it; or, behind the
+   LLM gateway (`LlmRoute`), the gateway's model name (`litellm_proxy/<name>`) and its URL.
 
 The API key is a parameter: callers pass it inside `Output.apply` of a secret, so it never
 leaves Pulumi's secret handling. Nothing here logs or stores it.
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..release import OpenHandsRelease
@@ -29,14 +32,38 @@ _DIRECT_FIELDS = (
 
 
 _NOT_IN_ENV = frozenset({"litellm_extra_body"})
+# The SDK's provider prefix for a LiteLLM proxy (openhands.sdk.llm.utils.model_features).
+PROXY_PREFIX = "litellm_proxy/"
 
 
-def llm_fields(profile: LlmProfile, base_url: str, api_key: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LlmRoute:
+    """Where OpenHands sends its LLM calls: to Z.AI itself (`model_names` empty), or to the LLM
+    gateway at `base_url`, which serves each profile under a model name of its own."""
+
+    base_url: str
+    model_names: Mapping[str, str] = field(default_factory=dict)  # profile -> the gateway's model name
+
+    @property
+    def via_gateway(self) -> bool:
+        return bool(self.model_names)
+
+    def model(self, profile_name: str, profile: LlmProfile) -> str:
+        if self.via_gateway:
+            return PROXY_PREFIX + self.model_names[profile_name]
+        return litellm_model_string(profile.model)
+
+
+def direct_route(config: LlmSettings) -> LlmRoute:
+    return LlmRoute(base_url=config.base_url)
+
+
+def llm_fields(profile_name: str, profile: LlmProfile, route: LlmRoute, api_key: str) -> dict[str, Any]:
     """The `openhands.sdk.llm.LLM` fields for one profile (snake_case, JSON-ready)."""
     body: dict[str, Any] = {
-        "model": litellm_model_string(profile.model),
+        "model": route.model(profile_name, profile),
         "api_key": api_key,
-        "base_url": base_url,
+        "base_url": route.base_url,
     }
     for name in _DIRECT_FIELDS:
         value = getattr(profile, name)
@@ -44,16 +71,21 @@ def llm_fields(profile: LlmProfile, base_url: str, api_key: str) -> dict[str, An
             body[name] = value
     if profile.extra_headers:
         body["extra_headers"] = dict(profile.extra_headers)
-    if profile.thinking is not None:
+    # Behind the gateway, thinking is a property of the gateway's model (its extra_body): the
+    # proxy fails a call that carries `thinking` as a request parameter.
+    if profile.thinking is not None and not route.via_gateway:
         # Z.AI's request field; LiteLLM passes extra_body through untouched.
         body["litellm_extra_body"] = {"thinking": {"type": "enabled" if profile.thinking else "disabled"}}
     return body
 
 
-def render_settings(config: LlmSettings, release: OpenHandsRelease, api_key: str) -> dict[str, Any]:
+def render_settings(config: LlmSettings, release: OpenHandsRelease, api_key: str,
+                    route: LlmRoute | None = None) -> dict[str, Any]:
     """The server's `settings.json`: the default profile active, every profile saved."""
-    agent_llm = llm_fields(config.default, config.base_url, api_key)
-    if config.fallback_profiles:
+    route = route or direct_route(config)
+    agent_llm = llm_fields(config.default_profile, config.default, route, api_key)
+    # Behind the gateway the fallbacks are the gateway's own (router fallbacks), which work.
+    if config.fallback_profiles and not route.via_gateway:
         # The SDK's form: profile names tried in order on transient errors.
         agent_llm["fallback_strategy"] = {"fallback_llms": list(config.fallback_profiles)}
     return {
@@ -65,7 +97,7 @@ def render_settings(config: LlmSettings, release: OpenHandsRelease, api_key: str
         },
         "llm_profiles": {
             "profiles": {
-                name: llm_fields(profile, config.base_url, api_key)
+                name: llm_fields(name, profile, route, api_key)
                 for name, profile in config.profiles.items()
             },
             "active": config.default_profile,
@@ -73,8 +105,8 @@ def render_settings(config: LlmSettings, release: OpenHandsRelease, api_key: str
     }
 
 
-def settings_json(config: LlmSettings, release: OpenHandsRelease, api_key: str) -> str:
-    return json.dumps(render_settings(config, release, api_key), indent=2, sort_keys=True) + "\n"
+def settings_json(config: LlmSettings, release: OpenHandsRelease, api_key: str, route: LlmRoute | None = None) -> str:
+    return json.dumps(render_settings(config, release, api_key, route), indent=2, sort_keys=True) + "\n"
 
 
 def _env_value(value: Any) -> str:
@@ -86,28 +118,31 @@ def _env_value(value: Any) -> str:
     return str(value)
 
 
-def render_env(config: LlmSettings, debug: DebugSettings, api_key: str) -> dict[str, str]:
+def render_env(config: LlmSettings, debug: DebugSettings, api_key: str,
+               route: LlmRoute | None = None) -> dict[str, str]:
     """`LLM_*` = the default profile (also forwarded into sandboxes), base URL, debug toggles."""
+    route = route or direct_route(config)
     env = {
         f"LLM_{name.upper()}": _env_value(value)
-        for name, value in llm_fields(config.default, config.base_url, api_key).items()
+        for name, value in llm_fields(config.default_profile, config.default, route, api_key).items()
         # SDK 1.34's LLM.load_from_env() cannot parse a non-optional dict field and fails on
         # LLM_LITELLM_EXTRA_BODY (the fidelity suite shows it). Thinking reaches the agent
         # through settings.json, which the server hands to the agent-server.
         if name not in _NOT_IN_ENV
     }
     # app_server/config.py: the provider base-URL fallback for profiles without one.
-    env["OPENHANDS_PROVIDER_BASE_URL"] = config.base_url
+    env["OPENHANDS_PROVIDER_BASE_URL"] = route.base_url
     env["DEBUG"] = _env_value(debug.debug)
     env["LOG_ALL_EVENTS"] = _env_value(debug.log_all_events)
     env["DEBUG_LLM"] = _env_value(debug.debug_llm)
     return env
 
 
-def settings_fingerprint(config: LlmSettings, release: OpenHandsRelease, debug: DebugSettings) -> str:
+def settings_fingerprint(config: LlmSettings, release: OpenHandsRelease, debug: DebugSettings,
+                         route: LlmRoute | None = None) -> str:
     """A hash of everything rendered except the key: a label that changes with the config."""
     rendered = {
-        "settings": render_settings(config, release, api_key=""),
-        "env": render_env(config, debug, api_key=""),
+        "settings": render_settings(config, release, api_key="", route=route),
+        "env": render_env(config, debug, api_key="", route=route),
     }
     return hashlib.sha256(json.dumps(rendered, sort_keys=True).encode()).hexdigest()[:16]

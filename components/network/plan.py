@@ -134,15 +134,14 @@ def _dns_peer() -> dict[str, Any]:
             "podSelector": {"matchLabels": dict(KUBE_DNS)}}
 
 
-def network_policies(settings: EgressSettings, namespace: str, pod_labels: dict[str, str] | None = None,
-                     *, cilium: bool = False) -> list[dict[str, Any]]:
-    labels = dict(pod_labels or DEFAULT_POD_LABELS)
-    meta = lambda name: {"name": name, "namespace": namespace,  # noqa: E731
-                         "labels": {"app.kubernetes.io/managed-by": "openhands-zai"}}
-    deny = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("default-deny-egress"),
-            "spec": {"podSelector": {}, "policyTypes": ["Egress"]}}
-    egress: list[dict[str, Any]] = [{"to": [_dns_peer()], "ports": [{"protocol": "UDP", "port": 53},
-                                                                  {"protocol": "TCP", "port": 53}]}]
+def dns_rule() -> dict[str, Any]:
+    """The NetworkPolicy egress rule every allow-listed pod needs: the cluster DNS."""
+    return {"to": [_dns_peer()], "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}
+
+
+def allowed_egress(settings: EgressSettings, *, cilium: bool = False) -> list[dict[str, Any]]:
+    """The allow-list as NetworkPolicy egress rules: DNS, and the allowed ranges on the allowed ports."""
+    egress: list[dict[str, Any]] = [dns_rule()]
     cidrs = list(settings.allow_cidrs)
     if (settings.firewall is not None and settings.firewall.allow_https_to_firewall and not cilium
             and "0.0.0.0/0" not in cidrs):
@@ -152,6 +151,19 @@ def network_policies(settings: EgressSettings, namespace: str, pod_labels: dict[
     if cidrs:
         egress.append({"to": [{"ipBlock": {"cidr": cidr}} for cidr in cidrs],
                        "ports": [{"protocol": "TCP", "port": port} for port in settings.ports]})
+    return egress
+
+
+def network_policies(settings: EgressSettings, namespace: str, pod_labels: dict[str, str] | None = None,
+                     *, cilium: bool = False, extra_egress: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Default-deny egress for the namespace, and the allow-list for the pods with `pod_labels`
+    (plus `extra_egress`, e.g. OpenHands' way to the LLM gateway)."""
+    labels = dict(pod_labels or DEFAULT_POD_LABELS)
+    meta = lambda name: {"name": name, "namespace": namespace,  # noqa: E731
+                         "labels": {"app.kubernetes.io/managed-by": "openhands-zai"}}
+    deny = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("default-deny-egress"),
+            "spec": {"podSelector": {}, "policyTypes": ["Egress"]}}
+    egress = allowed_egress(settings, cilium=cilium) + list(extra_egress or ())
     allow = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("openhands-egress"),
              "spec": {"podSelector": {"matchLabels": labels}, "policyTypes": ["Egress"], "egress": egress}}
     return [deny, allow]
@@ -185,8 +197,9 @@ def cilium_policy(settings: EgressSettings, namespace: str, pod_labels: dict[str
 
 
 def egress_policies(settings: EgressSettings, namespace: str, *, cilium: bool,
-                    pod_labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    policies = network_policies(settings, namespace, pod_labels, cilium=cilium)
+                    pod_labels: dict[str, str] | None = None,
+                    extra_egress: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    policies = network_policies(settings, namespace, pod_labels, cilium=cilium, extra_egress=extra_egress)
     if cilium:
         policies.append(cilium_policy(settings, namespace, pod_labels))
     return policies

@@ -373,8 +373,12 @@ def test_manifests_out_writes_one_file_per_object(tmp_path):
                      "--format", "manifests", "--out", str(tmp_path / "m"))
     assert result.returncode == 0, result.stderr
     files = sorted(p.name for p in (tmp_path / "m").iterdir())
-    # + the sandbox plug-in's ConfigMap and the server keys' Secret
-    assert files[0] == "00-namespace-openhands.yaml" and len(files) == 12
+    # + the sandbox plug-in's ConfigMap and the server keys' Secret; prod runs the LLM gateway: its
+    # ConfigMap, key Secret, Deployment, Service, PDB and NetworkPolicy, and openhands-llm becomes a
+    # Secret of its own beside the ExternalSecret (now zai-api-key, for the gateway)
+    assert files[0] == "00-namespace-openhands.yaml" and len(files) == 19
+    assert {"deployment-openhands-gateway", "externalsecret-zai-api-key", "secret-openhands-llm"} <= \
+        {name.split("-", 1)[1].removesuffix(".yaml") for name in files}
     assert all(yaml.safe_load(p.read_text())["apiVersion"] for p in (tmp_path / "m").iterdir())
 
 

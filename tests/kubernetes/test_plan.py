@@ -16,7 +16,7 @@ from tests.helpers import SENTINEL_KEY, planned, settings
 
 K8S_VERSIONS = ["1.30.0", kubernetes_validate.utils.latest_version()]
 CORE_KINDS = {"Namespace", "ServiceAccount", "Secret", "StatefulSet", "Service", "Ingress", "PodDisruptionBudget",
-              "NetworkPolicy"}
+              "NetworkPolicy", "Deployment", "ConfigMap"}
 
 
 def manifests(stack):
@@ -49,10 +49,26 @@ def test_the_key_reaches_the_pod_only_by_reference(stack_objects):
     (external,) = [o for o in stack_objects if o["kind"] == "ExternalSecret"]
     template = external["spec"]["target"]["template"]["data"]
     assert template["api-key"] == "{{ .apiKey }}"
-    assert json.loads(template["settings.json"])["agent_settings"]["llm"]["api_key"] == "{{ .apiKey }}"
     assert external["spec"]["data"][0]["remoteRef"]["version"] == "AWSCURRENT"
-    # Nothing of the key inline: the one Secret holds the server's generated keys, redacted in the plan.
-    (keys,) = [o for o in stack_objects if o["kind"] == "Secret"]
+    secrets = {o["metadata"]["name"]: o for o in stack_objects if o["kind"] == "Secret"}
+    gateways = [o for o in stack_objects if o["kind"] == "Deployment"]
+    if gateways:
+        # Behind the gateway the Z.AI key is synced into the gateway's Secret alone, and OpenHands'
+        # Secret (written by Pulumi) holds the gateway's key, redacted in the plan.
+        assert external["spec"]["target"]["name"] == "zai-api-key" and set(template) == {"api-key"}
+        gateway_env = {e["name"]: e for e in gateways[0]["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert gateway_env["ZAI_API_KEY"]["valueFrom"] == {"secretKeyRef": {"name": "zai-api-key", "key": "api-key"}}
+        assert gateway_env["LITELLM_MASTER_KEY"]["valueFrom"] == {
+            "secretKeyRef": {"name": "openhands-gateway", "key": "master-key"}}
+        client = secrets.pop("openhands-llm")["stringData"]
+        assert client["api-key"] == "sk-[secret]"
+        assert json.loads(client["settings.json"])["agent_settings"]["llm"]["api_key"] == "sk-[secret]"
+        assert secrets.pop("openhands-gateway")["stringData"] == {"master-key": "sk-[secret]"}
+    else:
+        assert external["spec"]["target"]["name"] == "openhands-llm"
+        assert json.loads(template["settings.json"])["agent_settings"]["llm"]["api_key"] == "{{ .apiKey }}"
+    # Nothing of the key inline: the one other Secret holds the server's generated keys, redacted in the plan.
+    (keys,) = secrets.values()
     assert keys["metadata"]["name"] == "openhands-server-keys"
     assert keys["stringData"] == {"agent-secret-key": "[secret]", "jwt-secret": "[secret]",
                                   "sandbox-session-key": "[secret]"}

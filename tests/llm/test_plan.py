@@ -1,6 +1,6 @@
 import json
 
-from openhands_zai.llm.plan import llm_fields, render_env, render_settings, settings_fingerprint, settings_json
+from openhands_zai.llm.plan import LlmRoute, direct_route, llm_fields, render_env, render_settings, settings_fingerprint, settings_json
 from openhands_zai.llm.settings import DebugSettings
 from tests.helpers import SENTINEL_KEY, settings
 
@@ -26,14 +26,14 @@ def test_settings_json_is_json():
 
 def test_unset_knobs_are_left_to_openhands():
     stack = settings()
-    body = llm_fields(stack.llm.profiles["coding"], stack.llm.base_url, "k")
+    body = llm_fields("coding", stack.llm.profiles["coding"], direct_route(stack.llm), "k")
     assert set(body) == {"model", "api_key", "base_url", "temperature", "native_tool_calling"}
 
 
 def test_thinking_becomes_zai_request_field():
     stack = settings(profiles={"latest": {"thinking": True}, "coding": {"thinking": False}})
-    assert llm_fields(stack.llm.profiles["latest"], "u", "k")["litellm_extra_body"] == {"thinking": {"type": "enabled"}}
-    assert llm_fields(stack.llm.profiles["coding"], "u", "k")["litellm_extra_body"] == {"thinking": {"type": "disabled"}}
+    assert llm_fields("latest", stack.llm.profiles["latest"], LlmRoute("u"), "k")["litellm_extra_body"] == {"thinking": {"type": "enabled"}}
+    assert llm_fields("coding", stack.llm.profiles["coding"], LlmRoute("u"), "k")["litellm_extra_body"] == {"thinking": {"type": "disabled"}}
 
 
 def test_env_equals_default_profile_and_carries_toggles():

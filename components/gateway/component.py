@@ -1,0 +1,92 @@
+"""LlmGateway: the LiteLLM proxy beside OpenHands on a Docker host (the Docker target).
+
+One container of the pinned non-root proxy image, its `config.yaml` uploaded before it starts, the
+Z.AI key and the proxy's own key (a `random.RandomPassword`) in its environment as secrets. It is
+published like the app: on `docker.listenAddress` (the operator's `doctor`) and on the bridge
+gateway, where the OpenHands container and its sandboxes reach it as `host.docker.internal`.
+OpenHands is then given `route` and `key` instead of Z.AI's URL and key.
+
+Expects a `docker` provider in `opts.providers`, as OpenHandsContainer does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_docker as docker
+import pulumi_random as random
+
+from ..docker.plan import host_addresses
+from ..docker.settings import DockerSettings
+from ..llm.plan import LlmRoute
+from ..llm.settings import LlmSettings
+from . import plan
+from .settings import GatewaySettings
+
+COMPONENT_TYPE = "openhands-zai:gateway:LlmGateway"
+# The image ships the proxy's own Python; curl is not guaranteed.
+_HEALTH_PROBE = ("import sys, urllib.request; sys.exit(0 if urllib.request.urlopen("
+                 "'http://127.0.0.1:{port}{path}', timeout=4).status == 200 else 1)")
+
+
+@dataclass
+class LlmGatewayArgs:
+    settings: GatewaySettings
+    llm: LlmSettings  # its endpoint, profiles and fallbacks become the proxy's models
+    docker: DockerSettings  # the host's addresses and the app's container name
+    zai_api_key: pulumi.Input[str]
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def gateway_key(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
+    """The proxy's master key: what OpenHands holds instead of the Z.AI key ("sk-" as LiteLLM expects)."""
+    password = random.RandomPassword(f"{name}-key", length=48, special=False,
+                                     opts=pulumi.ResourceOptions(parent=parent))
+    return pulumi.Output.secret(password.result.apply(lambda value: f"sk-{value}"))
+
+
+class LlmGateway(pulumi.ComponentResource):
+    """The proxy container. `route` and `key` are what OpenHands is given."""
+
+    route: LlmRoute
+    key: pulumi.Output[str]
+    url: pulumi.Output[str]
+    container_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: LlmGatewayArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        settings = args.settings
+        self.route = plan.route(args.llm, plan.docker_url(settings))
+        self.key = gateway_key(name, self)
+        image = docker.RemoteImage(f"{name}-image", name=plan.image(settings), keep_locally=True,
+                                   opts=pulumi.ResourceOptions(parent=self))
+        envs = pulumi.Output.secret(pulumi.Output.all(pulumi.Output.from_input(args.zai_api_key), self.key).apply(
+            lambda keys: sorted([f"{plan.ZAI_KEY_ENV}={keys[0]}", f"{plan.MASTER_KEY_ENV}={keys[1]}",
+                                 *(f"{k}={v}" for k, v in plan.PROXY_ENV.items())])))
+        labels = {**args.labels, "app.kubernetes.io/name": plan.NAME,
+                  "openhands-zai.gateway-config-sha256": plan.config_fingerprint(args.llm, settings)}
+        container = docker.Container(
+            f"{name}-proxy",
+            name=f"{args.docker.container_name}-gateway",
+            image=image.image_id,
+            command=plan.command(settings),
+            envs=envs,
+            ports=[docker.ContainerPortArgs(internal=settings.port, external=settings.port, ip=address)
+                   for address in host_addresses(args.docker)],
+            uploads=[docker.ContainerUploadArgs(file=plan.CONFIG_PATH, content=plan.config_yaml(args.llm, settings))],
+            restart="unless-stopped",
+            healthcheck=docker.ContainerHealthcheckArgs(
+                tests=["CMD", "python", "-c", _HEALTH_PROBE.format(port=settings.port, path=plan.LIVENESS_PATH)],
+                # Healthy 4-9 s after start (measured); the start period covers slow hosts.
+                interval="10s", timeout="5s", retries=3, start_period="30s"),
+            log_driver="json-file",
+            log_opts={"max-size": "20m", "max-file": "5"},
+            labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in sorted(labels.items())],
+            must_run=True,
+            # Fixed name and port: the old container must go before its replacement starts.
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+        )
+        self.url = pulumi.Output.from_input(self.route.base_url)
+        self.container_id = container.id
+        self.register_outputs({"url": self.url, "containerId": self.container_id})
