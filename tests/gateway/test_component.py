@@ -1,0 +1,113 @@
+"""The gateway under Pulumi's mock engine (preview=False, registrations settled): the Z.AI key
+reaches the proxy alone, as a secret; OpenHands gets the proxy's key and route."""
+
+import json
+
+import pulumi
+import pulumi_docker as docker
+import pulumi_kubernetes as k8s
+import yaml
+
+from openhands_zai import (
+    LlmGateway,
+    LlmGatewayArgs,
+    OpenHandsCluster,
+    OpenHandsClusterArgs,
+    OpenHandsContainer,
+    OpenHandsContainerArgs,
+)
+from tests.helpers import SENTINEL_KEY, settings
+from tests.mock_engine import MOCKS, OPTIONS, deploy, unwrap
+
+
+def created_under(prefix):
+    return {n: a for n, a in MOCKS.created.items() if n.startswith(f"{prefix}-")}
+
+
+def test_docker_gateway_holds_the_key_and_openhands_only_the_gateways():
+    stack = settings(gateway={"rpm": 20}, fallbackProfiles=["coding"], docker={"containerName": "gw-app"})
+    made = {}
+
+    def program():
+        host = docker.Provider("gwd-host", host="unix:///var/run/docker.sock")
+        on_host = pulumi.ResourceOptions(providers=[host])
+        gateway = LlmGateway("gwd-gateway", LlmGatewayArgs(settings=stack.llm_gateway, llm=stack.llm,
+                                                           docker=stack.docker, zai_api_key=SENTINEL_KEY), opts=on_host)
+        server = OpenHandsContainer("gwd-openhands", OpenHandsContainerArgs(
+            llm=stack.llm, release=stack.release.pinned, docker=stack.docker, api_key=gateway.key,
+            debug=stack.debug, route=gateway.route), opts=on_host)
+        made.update(gateway=gateway, server=server)
+        return pulumi.Output.all(gateway.key, gateway.url, server.active_model, server.endpoint)
+
+    key, url, model, endpoint = deploy(program)
+    assert key.startswith("sk-") and len(key) == 51 and key != SENTINEL_KEY
+    assert (url, model, endpoint) == ("http://host.docker.internal:4000", "litellm_proxy/glm-4.6-latest",
+                                      "http://host.docker.internal:4000")
+    proxy = MOCKS.created["gwd-gateway-proxy"].inputs
+    envs, secret = unwrap(proxy["envs"])
+    env = dict(item.split("=", 1) for item in envs)
+    assert secret and env["ZAI_API_KEY"] == SENTINEL_KEY and env["LITELLM_MASTER_KEY"] == key
+    assert env["LITELLM_LOCAL_MODEL_COST_MAP"] == "True" and env["DISABLE_ADMIN_UI"] == "True"
+    assert proxy["name"] == "gw-app-gateway"
+    assert proxy["command"][:2] == ["--config", "/etc/litellm/config.yaml"]
+    assert proxy["ports"] == [{"internal": 4000, "external": 4000, "ip": "127.0.0.1"},
+                              {"internal": 4000, "external": 4000, "ip": "172.17.0.1"}]
+    assert "/health/liveliness" in " ".join(proxy["healthcheck"]["tests"])
+    assert MOCKS.created["gwd-gateway-image"].inputs["name"] == "ghcr.io/berriai/litellm-non_root:main-v1.84.1"
+    (upload,) = proxy["uploads"]
+    config = yaml.safe_load(upload["content"])
+    assert config["router_settings"]["fallbacks"] == [{"glm-4.6-latest": ["glm-4.5-coding"]}]
+    assert SENTINEL_KEY not in upload["content"]
+    # OpenHands: no trace of the Z.AI key or endpoint; the gateway's key, as a secret.
+    app = MOCKS.created["gwd-openhands-server"].inputs
+    app_envs, app_secret = unwrap(app["envs"])
+    app_env = dict(item.split("=", 1) for item in app_envs)
+    assert app_secret and app_env["LLM_API_KEY"] == key
+    assert app_env["LLM_BASE_URL"] == "http://host.docker.internal:4000"
+    settings_file = unwrap(unwrap(app["uploads"])[0][0]["content"])[0]
+    assert json.loads(settings_file)["agent_settings"]["llm"]["api_key"] == key
+    for name, args in created_under("gwd-openhands").items():
+        assert SENTINEL_KEY not in json.dumps(args.inputs), name
+        assert "api.z.ai" not in json.dumps(args.inputs), name
+    for name in created_under("gwd-gateway"):
+        assert OPTIONS[name].parent is made["gateway"], name
+
+
+def test_cluster_gateway_gets_the_key_by_reference_and_openhands_the_gateways():
+    stack = settings(target="kubernetes", gateway={"replicas": 2},
+                     egress={"vpcId": "vpc-0a1b2c3d", "allowCidrs": ["10.90.0.0/16"]},
+                     kubernetes={"secretSync": "direct"})
+    made = {}
+
+    def program():
+        provider = k8s.Provider("gwc-k8s", kubeconfig="{}")
+        made["cluster"] = OpenHandsCluster("gwc", OpenHandsClusterArgs(
+            settings=stack.kubernetes, llm=stack.llm, release=stack.release.pinned, debug=stack.debug,
+            api_key=SENTINEL_KEY, egress=stack.egress, gateway=stack.llm_gateway),
+            opts=pulumi.ResourceOptions(providers=[provider]))
+        return pulumi.Output.all(made["cluster"].gateway.key, made["cluster"].gateway.url)
+
+    key, url = deploy(program)
+    assert url == "http://openhands-gateway.openhands.svc.cluster.local:4000"
+    created = created_under("gwc")
+    zai, secret = unwrap(created["gwc-llm"].inputs["stringData"])
+    assert secret and zai == {"api-key": SENTINEL_KEY}
+    assert created["gwc-llm"].inputs["metadata"]["name"] == "zai-api-key"
+    client, secret = unwrap(created["gwc-gateway-client"].inputs["stringData"])
+    assert secret and client["api-key"] == key
+    assert json.loads(client["settings.json"])["agent_settings"]["llm"]["base_url"] == url
+    master, secret = unwrap(created["gwc-gateway-key"].inputs["stringData"])
+    assert secret and master == {"master-key": key}
+    for name, args in created.items():
+        if name != "gwc-llm":
+            assert SENTINEL_KEY not in json.dumps(args.inputs), name
+    assert created["gwc-gateway-proxy"].inputs["spec"]["replicas"] == 2
+    assert created["gwc-gateway-disruption-budget"].inputs["spec"]["minAvailable"] == 1
+    # OpenHands' egress allow-list lets it reach the gateway; the gateway's own reaches DNS and the allow-list.
+    (allow,) = [a for n, a in created.items() if a.inputs.get("metadata", {}).get("name") == "openhands-egress"]
+    assert {"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "openhands-gateway"}}}],
+            "ports": [{"protocol": "TCP", "port": 4000}]} in allow.inputs["spec"]["egress"]
+    policy = created["gwc-gateway-network-policy"].inputs["spec"]
+    assert [rule["to"][0]["ipBlock"]["cidr"] for rule in policy["egress"] if "ipBlock" in rule["to"][0]] == \
+        ["10.90.0.0/16"]
+    assert OPTIONS["gwc-gateway"].parent is made["cluster"]
