@@ -8,6 +8,8 @@ STACK ?= dev
 FORMAT ?= text
 VENV := .venv
 FIDELITY_VENV := .venv-fidelity
+# The LLM gateway's pinned proxy: Python 3.12 too, apart (its pins clash with openhands-ai's).
+GATEWAY_VENV := .venv-gateway
 CHECKOV_VENV := .venv-checkov
 # The stacks whose Kubernetes manifests `make scan` checks.
 CLUSTER_STACKS := staging prod
@@ -35,6 +37,12 @@ $(FIDELITY_VENV)/.installed: fidelity/requirements.txt
 	@test -n "$(PYTHON312)" || { echo "the fidelity suite needs Python 3.12 (set PYTHON312=...)"; exit 2; }
 	@$(call fresh_venv,$(FIDELITY_VENV),$(PYTHON312))
 	$(FIDELITY_VENV)/bin/python -m pip install -q -r fidelity/requirements.txt
+	@touch $@
+
+$(GATEWAY_VENV)/.installed: fidelity/gateway/requirements.txt
+	@test -n "$(PYTHON312)" || { echo "the gateway fidelity suite needs Python 3.12 (set PYTHON312=...)"; exit 2; }
+	@$(call fresh_venv,$(GATEWAY_VENV),$(PYTHON312))
+	$(GATEWAY_VENV)/bin/python -m pip install -q -r fidelity/gateway/requirements.txt
 	@touch $@
 
 $(CHECKOV_VENV)/.installed: policy/checkov-requirements.txt
@@ -77,12 +85,15 @@ package:
 e2e: $(VENV)/.dev
 	e2e/run
 
-## fidelity: rendered settings/env checked by the pinned OpenHands (installs it: ~6 min, 1.4 GB)
-fidelity: $(VENV)/.runtime $(FIDELITY_VENV)/.installed
+## fidelity: rendered settings/env checked by the pinned OpenHands, the gateway's config.yaml by the pinned
+## LiteLLM proxy (installs both: ~7 min, 1.9 GB)
+fidelity: $(VENV)/.runtime $(FIDELITY_VENV)/.installed $(GATEWAY_VENV)/.installed
 	@mkdir -p $(BUILD)
 	$(VENV)/bin/python fidelity/export_rendered.py $(BUILD)/rendered.json
 	FIDELITY_RENDERED=$(BUILD)/rendered.json $(FIDELITY_VENV)/bin/python -m pytest -p no:cacheprovider \
-		-c fidelity/pytest.ini fidelity
+		-c fidelity/pytest.ini fidelity --ignore=fidelity/gateway
+	FIDELITY_RENDERED=$(BUILD)/rendered.json $(GATEWAY_VENV)/bin/python -m pytest -p no:cacheprovider \
+		-c fidelity/gateway/pytest.ini fidelity/gateway
 
 ## bench: plan wall time against the bare import of pulumi and its provider
 bench: $(VENV)/.runtime
@@ -107,4 +118,4 @@ scan: $(VENV)/.runtime $(CHECKOV_VENV)/.installed
 ci: test fidelity scan
 
 clean:
-	rm -rf $(VENV) $(FIDELITY_VENV) $(CHECKOV_VENV) $(BUILD) .pytest_cache .hypothesis .mypy_cache
+	rm -rf $(VENV) $(FIDELITY_VENV) $(GATEWAY_VENV) $(CHECKOV_VENV) $(BUILD) .pytest_cache .hypothesis .mypy_cache

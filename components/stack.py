@@ -25,8 +25,8 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from .aws_ids import Tags
 from .docker.settings import DockerSettings
 from .errors import PROJECT, ConfigError, ConfigProblem, Hint, config_key, problems_from
-from .gateway.settings import GatewaySettings, model_name
 from .fields import problem, problems_at
+from .gateway.settings import GatewaySettings, model_name
 from .instances.settings import InstanceSettings, with_ports, with_stack_choice
 from .kubernetes.settings import EksSettings, KubernetesSettings
 from .llm.endpoints import resolve_endpoint

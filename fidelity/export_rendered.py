@@ -36,33 +36,53 @@ def render_variant(stack: str, stack_file: Path) -> dict:
     os.environ["ZAI_API_KEY"] = FIDELITY_KEY
     plan_config = load_plan_config(ROOT, stack, stack_file)
     recording = run_program(ROOT, plan_config.project, stack, plan_config.config, plan_config.secret_keys)
+    outputs = plain(recording.outputs)
+    # Behind the LLM gateway OpenHands holds the gateway's key; the gateway's config.yaml is
+    # checked by the pinned proxy's own loader (fidelity/gateway/).
+    gateway = {"gateway_config": _gateway_config(recording), "api_key": outputs["gatewayKey"]} \
+        if "gatewayKey" in outputs else {"gateway_config": None}
     workload = next((r for r in recording.resources if r.type == "kubernetes:apps/v1:StatefulSet"), None)
     if workload is not None:
-        return _cluster_variant(stack, recording, plain(workload.inputs))
-    container = next(r for r in recording.resources if r.type == "docker:index/container:Container")
+        return {**_cluster_variant(stack, recording, plain(workload.inputs), gateway.get("api_key", FIDELITY_KEY)),
+                **gateway}
+    container = next(r for r in recording.resources
+                     if r.type == "docker:index/container:Container" and r.name.endswith("-server"))
     inputs = plain(container.inputs)
     return {
         "stack": stack,
         "env": dict(entry.split("=", 1) for entry in inputs["envs"]),
         "settings": json.loads(inputs["uploads"][0]["content"]),
         "settings_path": inputs["uploads"][0]["file"],
-        "image": next(r for r in recording.resources if r.type == "docker:index/remoteImage:RemoteImage")
-        .inputs["name"],
+        "image": next(r for r in recording.resources if r.type == "docker:index/remoteImage:RemoteImage"
+                      and r.name.endswith("-image") and "litellm" not in r.inputs["name"]).inputs["name"],
         "api_key": FIDELITY_KEY,
-        "outputs": plain(recording.outputs),
+        "outputs": outputs,
+        **gateway,
     }
 
 
-def _cluster_variant(stack: str, recording, workload: dict) -> dict:
+def _gateway_config(recording) -> str:
+    """The proxy's config.yaml: uploaded into its container, or in its ConfigMap."""
+    for resource in recording.resources:
+        inputs = plain(resource.inputs)
+        if resource.type == "docker:index/container:Container" and resource.name.endswith("gateway-proxy"):
+            return inputs["uploads"][0]["content"]
+        if resource.type == "kubernetes:core/v1:ConfigMap" and inputs["metadata"]["name"] == "openhands-gateway":
+            return inputs["data"]["config.yaml"]
+    raise AssertionError("the stack exports gatewayKey but plans no gateway config")
+
+
+def _cluster_variant(stack: str, recording, workload: dict, api_key: str) -> dict:
     """The Kubernetes target: env from the pod (the key by secretKeyRef), settings from the Secret
     the ExternalSecret template (or the direct Secret) produces, path from the init container."""
     pod = workload["spec"]["template"]["spec"]
-    env = {item["name"]: item.get("value", FIDELITY_KEY) for item in pod["containers"][0]["env"]}
+    # The values by secretKeyRef: the key OpenHands holds stands for them (only LLM_API_KEY is compared).
+    env = {item["name"]: item.get("value", api_key) for item in pod["containers"][0]["env"]}
     external = next((r for r in recording.resources if r.type.endswith(":ExternalSecret")), None)
-    if external is not None:
-        data = plain(external.inputs)["spec"]["target"]["template"]["data"]
+    data = plain(external.inputs)["spec"]["target"]["template"]["data"] if external is not None else {}
+    if "settings.json" in data:
         settings = data["settings.json"].replace("{{ .apiKey }}", FIDELITY_KEY)
-    else:
+    else:  # the direct sync, or the gateway's client Secret
         secret = next(r for r in recording.resources if r.type == "kubernetes:core/v1:Secret"
                       and plain(r.inputs)["metadata"]["name"] == "openhands-llm")
         settings = plain(secret.inputs)["stringData"]["settings.json"]

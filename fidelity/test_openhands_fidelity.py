@@ -23,6 +23,7 @@ from openhands.app_server.file_store.local import LocalFileStore  # noqa: E402
 from openhands.app_server.settings.file_settings_store import FileSettingsStore  # noqa: E402
 from openhands.app_server.settings.llm_profiles import StrictLLM  # noqa: E402
 from openhands.sdk.llm import LLM  # noqa: E402
+from openhands.sdk.llm.utils.model_features import get_features  # noqa: E402
 from openhands.sdk.settings.model import AGENT_SETTINGS_SCHEMA_VERSION  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,12 +117,18 @@ def test_env_loads_to_the_default_profile(variant, monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
-def test_litellm_routes_every_profile_to_zai_at_the_base_url(variant):
+def test_litellm_routes_every_profile_to_zai_or_the_gateway_at_the_base_url(variant):
+    gateway = variant["gateway_config"] is not None
     for body in variant["settings"]["llm_profiles"]["profiles"].values():
         model, provider, _key, api_base = litellm.get_llm_provider(body["model"], api_base=body["base_url"])
-        assert provider == "zai"
+        assert provider == ("litellm_proxy" if gateway else "zai")
         assert api_base == body["base_url"]
-        assert f"zai/{model}" == body["model"]
+        assert f"{provider}/{model}" == body["model"]
+        if gateway:
+            # The gateway's names must make the SDK treat the model as GLM (tool results as plain
+            # strings, which LiteLLM's zai path needs); an alias such as "coding" would not.
+            assert get_features(body["model"]).force_string_serializer, body["model"]
+            assert "litellm_extra_body" not in body  # thinking is the gateway model's own
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=IDS)

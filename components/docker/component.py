@@ -91,7 +91,7 @@ class OpenHandsContainer(pulumi.ComponentResource):
         api_key = pulumi.Output.secret(args.api_key)
         keys = server_keys(name, self)
         envs = pulumi.Output.all(api_key, keys.jwt_secret, keys.agent_secret_key).apply(
-            lambda values: container_env(args.llm, args.debug, release, settings, *values, route=args.route))
+            lambda v: container_env(args.llm, args.debug, release, settings, v[0], v[1], v[2], route=args.route))
         settings_file = api_key.apply(lambda key: settings_json(args.llm, release, key, args.route))
 
         server = docker.Container(
@@ -132,7 +132,7 @@ class OpenHandsContainer(pulumi.ComponentResource):
         self.container_id = server.id
         route = args.route or direct_route(args.llm)
         self.active_model = pulumi.Output.from_input(route.model(args.llm.default_profile, args.llm.default))
-        self.endpoint = pulumi.Output.from_input(route.base_url)
+        self.endpoint = pulumi.Output.from_input(args.llm.base_url)  # where the calls end, gateway or not
         self.register_outputs({
             "url": self.url,
             "containerId": self.container_id,

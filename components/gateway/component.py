@@ -61,9 +61,11 @@ class LlmGateway(pulumi.ComponentResource):
         self.key = gateway_key(name, self)
         image = docker.RemoteImage(f"{name}-image", name=plan.image(settings), keep_locally=True,
                                    opts=pulumi.ResourceOptions(parent=self))
-        envs = pulumi.Output.secret(pulumi.Output.all(pulumi.Output.from_input(args.zai_api_key), self.key).apply(
-            lambda keys: sorted([f"{plan.ZAI_KEY_ENV}={keys[0]}", f"{plan.MASTER_KEY_ENV}={keys[1]}",
-                                 *(f"{k}={v}" for k, v in plan.PROXY_ENV.items())])))
+        keys = pulumi.Output.all(pulumi.Output.from_input(args.zai_api_key), self.key)
+        listed: pulumi.Output[list[str]] = keys.apply(
+            lambda k: sorted([f"{plan.ZAI_KEY_ENV}={k[0]}", f"{plan.MASTER_KEY_ENV}={k[1]}",
+                              *(f"{name}={value}" for name, value in plan.PROXY_ENV.items())]))
+        envs = pulumi.Output.secret(listed)  # the keys are in it
         labels = {**args.labels, "app.kubernetes.io/name": plan.NAME,
                   "openhands-zai.gateway-config-sha256": plan.config_fingerprint(args.llm, settings)}
         container = docker.Container(

@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from ..kubernetes.plan import secret_env
 from ..llm.catalogue import CATALOGUE, litellm_model_string
 from ..llm.plan import LlmRoute
 from ..llm.settings import LlmProfile, LlmSettings
@@ -196,9 +197,8 @@ def deployment(namespace: str, llm: LlmSettings, settings: GatewaySettings,
     probe = lambda path, period, failures: {  # noqa: E731
         "httpGet": {"path": path, "port": "http"}, "periodSeconds": period, "timeoutSeconds": 5,
         "failureThreshold": failures}
-    env = [{"name": name, "value": value} for name, value in sorted(PROXY_ENV.items())]
-    env += [{"name": ZAI_KEY_ENV, "valueFrom": {"secretKeyRef": {"name": ZAI_KEY_SECRET, "key": "api-key"}}},
-            {"name": MASTER_KEY_ENV, "valueFrom": {"secretKeyRef": {"name": KEY_SECRET, "key": "master-key"}}}]
+    env: list[dict[str, Any]] = [{"name": name, "value": value} for name, value in sorted(PROXY_ENV.items())]
+    env += secret_env((ZAI_KEY_ENV, ZAI_KEY_SECRET, "api-key"), (MASTER_KEY_ENV, KEY_SECRET, "master-key"))
     return {
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": _meta(NAME, namespace, annotations=checkov_skips(settings)),

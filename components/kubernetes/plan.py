@@ -188,7 +188,8 @@ def statefulset(settings: KubernetesSettings, llm: LlmSettings, debug: DebugSett
     image = release.image
     copy = (f"cp /etc/openhands-llm/settings.json {release.settings_path} && chmod 600 {release.settings_path}")
     return {
-        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": object_meta(APP, settings, annotations=checkov_skips(release)),
+        "apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": object_meta(APP, settings, annotations=checkov_skips(release)),
         "spec": {
             "serviceName": APP, "replicas": settings.replicas, "selector": {"matchLabels": dict(SELECTOR)},
             "template": {

@@ -42,7 +42,7 @@ def test_docker_gateway_holds_the_key_and_openhands_only_the_gateways():
     key, url, model, endpoint = deploy(program)
     assert key.startswith("sk-") and len(key) == 51 and key != SENTINEL_KEY
     assert (url, model, endpoint) == ("http://host.docker.internal:4000", "litellm_proxy/glm-4.6-latest",
-                                      "http://host.docker.internal:4000")
+                                      "https://api.z.ai/api/coding/paas/v4")
     proxy = MOCKS.created["gwd-gateway-proxy"].inputs
     envs, secret = unwrap(proxy["envs"])
     env = dict(item.split("=", 1) for item in envs)

@@ -1,6 +1,14 @@
 import json
 
-from openhands_zai.llm.plan import LlmRoute, direct_route, llm_fields, render_env, render_settings, settings_fingerprint, settings_json
+from openhands_zai.llm.plan import (
+    LlmRoute,
+    direct_route,
+    llm_fields,
+    render_env,
+    render_settings,
+    settings_fingerprint,
+    settings_json,
+)
 from openhands_zai.llm.settings import DebugSettings
 from tests.helpers import SENTINEL_KEY, settings
 
@@ -32,8 +40,11 @@ def test_unset_knobs_are_left_to_openhands():
 
 def test_thinking_becomes_zai_request_field():
     stack = settings(profiles={"latest": {"thinking": True}, "coding": {"thinking": False}})
-    assert llm_fields("latest", stack.llm.profiles["latest"], LlmRoute("u"), "k")["litellm_extra_body"] == {"thinking": {"type": "enabled"}}
-    assert llm_fields("coding", stack.llm.profiles["coding"], LlmRoute("u"), "k")["litellm_extra_body"] == {"thinking": {"type": "disabled"}}
+    direct = LlmRoute("u")
+    assert llm_fields("latest", stack.llm.profiles["latest"], direct, "k")["litellm_extra_body"] == \
+        {"thinking": {"type": "enabled"}}
+    assert llm_fields("coding", stack.llm.profiles["coding"], direct, "k")["litellm_extra_body"] == \
+        {"thinking": {"type": "disabled"}}
 
 
 def test_env_equals_default_profile_and_carries_toggles():
