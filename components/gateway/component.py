@@ -61,11 +61,11 @@ class LlmGateway(pulumi.ComponentResource):
         self.key = gateway_key(name, self)
         image = docker.RemoteImage(f"{name}-image", name=plan.image(settings), keep_locally=True,
                                    opts=pulumi.ResourceOptions(parent=self))
-        keys = pulumi.Output.all(pulumi.Output.from_input(args.zai_api_key), self.key)
-        listed: pulumi.Output[list[str]] = keys.apply(
+        # Secret in, secret out: the list carrying both keys stays a secret.
+        keys = pulumi.Output.all(pulumi.Output.secret(args.zai_api_key), self.key)
+        envs: pulumi.Output[list[str]] = keys.apply(
             lambda k: sorted([f"{plan.ZAI_KEY_ENV}={k[0]}", f"{plan.MASTER_KEY_ENV}={k[1]}",
                               *(f"{name}={value}" for name, value in plan.PROXY_ENV.items())]))
-        envs = pulumi.Output.secret(listed)  # the keys are in it
         labels = {**args.labels, "app.kubernetes.io/name": plan.NAME,
                   "openhands-zai.gateway-config-sha256": plan.config_fingerprint(args.llm, settings)}
         container = docker.Container(
