@@ -14,6 +14,7 @@ from typing import Any
 
 import docker
 import pytest
+import yaml
 
 from e2e import realise
 from e2e.openhands_api import Conversation, OpenHandsApp
@@ -43,14 +44,24 @@ class Deployment:
     server_id: str
     timings: dict[str, float] = field(default_factory=dict)
     first_conversation: Conversation | None = None  # set by the first-conversation test
+    gateway: OpenHandsApp | None = None  # the LLM gateway's base URL (wait_ready), when the stack has one
 
     @property
     def settings_file(self) -> dict[str, Any]:
         """The settings.json the plan renders (uploaded into the container, or in the pod's Secret)."""
         if self.target == "docker":
-            (upload,) = self.planned.one("docker:index/container:Container")["uploads"]
+            (upload,) = self.planned.named("docker:index/container:Container")["openhands-server"]["uploads"]
             return json.loads(upload["content"])
         return json.loads(realise.cluster_secrets(self.planned, self.remote)["openhands-llm"]["settings.json"])
+
+    @property
+    def settings_path(self) -> str:
+        """Where the server reads settings.json (the upload's path, or the init container's copy)."""
+        if self.target == "docker":
+            (upload,) = self.planned.named("docker:index/container:Container")["openhands-server"]["uploads"]
+            return upload["file"]
+        (workload,) = self.planned.of_type("kubernetes:apps/v1:StatefulSet")
+        return workload["spec"]["template"]["spec"]["initContainers"][0]["command"][-1].split()[2]
 
     @property
     def remote(self) -> dict[str, str]:
@@ -60,14 +71,50 @@ class Deployment:
         return {name: self.api_key for name in names}
 
     def secret_values(self) -> list[str]:
-        """Every secret value of this deployment: the key and the server keys the plan generated."""
+        """Every secret value of this deployment: the key and the keys the plan generated."""
         values = [self.api_key]
         if self.target == "docker":
-            env = dict(e.split("=", 1) for e in self.planned.one("docker:index/container:Container")["envs"])
+            env = self.container_env("openhands-server")
             values += [env["JWT_SECRET"], json.loads(env["OH_AGENT_SERVER_ENV"])["OH_SECRET_KEY"]]
         else:
             values += list(realise.cluster_secrets(self.planned, self.remote)["openhands-server-keys"].values())
+        if self.planned.has_gateway:
+            values.append(self.gateway_key)
         return values
+
+    def container_env(self, resource: str) -> dict[str, str]:
+        """A planned Docker container's environment (`openhands-server`, `gateway-proxy`)."""
+        return dict(e.split("=", 1) for e in self.planned.named("docker:index/container:Container")[resource]["envs"])
+
+    @property
+    def gateway_key(self) -> str:
+        """The key OpenHands holds behind the gateway (the gateway's master key)."""
+        if self.target == "docker":
+            return self.container_env("gateway-proxy")["LITELLM_MASTER_KEY"]
+        return realise.cluster_secrets(self.planned, self.remote)["openhands-gateway"]["master-key"]
+
+    @property
+    def gateway_config(self) -> dict[str, Any] | None:
+        """The gateway's config.yaml as planned (None: OpenHands calls Z.AI itself)."""
+        if not self.planned.has_gateway:
+            return None
+        if self.target == "docker":
+            (upload,) = self.planned.named("docker:index/container:Container")["gateway-proxy"]["uploads"]
+            return yaml.safe_load(upload["content"])
+        maps = {m["metadata"]["name"]: m["data"] for m in self.planned.of_type("kubernetes:core/v1:ConfigMap")}
+        return yaml.safe_load(maps["openhands-gateway"]["config.yaml"])
+
+    def wire(self, llm: dict[str, Any]) -> dict[str, Any]:
+        """What Z.AI receives for an OpenHands LLM setting: its model, sampling and thinking, as the
+        gateway's model entry sets them when there is a gateway."""
+        name = llm["model"].split("/", 1)[1]
+        config = self.gateway_config
+        if config is None:
+            return {"model": name, "temperature": llm.get("temperature"), "top_p": llm.get("top_p"),
+                    **(llm.get("litellm_extra_body") or {})}
+        (params,) = [m["litellm_params"] for m in config["model_list"] if m["model_name"] == name]
+        return {"model": params["model"].split("/", 1)[1], "temperature": params.get("temperature"),
+                "top_p": params.get("top_p"), **(params.get("extra_body") or {})}
 
     def start_server(self, keep_state: bool = False) -> str:
         if self.target == "docker":
@@ -93,9 +140,11 @@ def client():
     return engine
 
 
-def _models(settings_file: dict[str, Any]) -> list[str]:
+def _models(deployment: Deployment) -> list[str]:
+    """The Z.AI models the stack's profiles call (through the gateway's entries when it has one)."""
+    settings_file = deployment.settings_file
     llms = [settings_file["agent_settings"]["llm"], *settings_file["llm_profiles"]["profiles"].values()]
-    return sorted({llm["model"].split("/", 1)[1] for llm in llms})
+    return sorted({deployment.wire(llm)["model"] for llm in llms})
 
 
 def deploy(stack: str, client) -> Deployment:
@@ -107,7 +156,14 @@ def deploy(stack: str, client) -> Deployment:
     path, port = realise.readiness(planned)
     deployment = Deployment(stack, target, planned, fake, api_key, OpenHandsApp(f"http://127.0.0.1:{port}"),
                             realise.Started(client), workdir, server_id="")
-    fake.models = _models(deployment.settings_file)
+    fake.models = _models(deployment)
+    if planned.has_gateway:
+        # Before OpenHands, as `pulumi up` orders nothing but a user's first prompt needs it up.
+        gateway_id = realise.start_gateway(planned, deployment.started, deployment.remote, workdir)
+        gateway_path, gateway_port = realise.gateway_readiness(planned)
+        deployment.gateway = OpenHandsApp(f"http://127.0.0.1:{gateway_port}")
+        deployment.timings["gateway_ready"] = deployment.gateway.wait_ready(
+            gateway_path, container=client.containers.get(gateway_id))
     start = time.monotonic()
     deployment.server_id = deployment.start_server()
     deployment.timings["ready"] = deployment.app.wait_ready(path, container=deployment.server())

@@ -9,7 +9,10 @@ deploys and carries the upstream image's entrypoint, user, working directory and
   `uvicorn openhands.server.listen:app --host 0.0.0.0 --port 3000`, user `openhands` 42420);
 - the sandbox: the agent-server Dockerfile of the SDK (user `openhands` 10001, WORKDIR /,
   `/usr/local/bin/openhands-agent-server`, chromium for the browser tools), installed with the
-  app's resolved versions as constraints (a plain install pulls a newer SDK than the app pins).
+  app's resolved versions as constraints (a plain install pulls a newer SDK than the app pins);
+- the LLM gateway: LiteLLM's `docker/Dockerfile.non_root` (user `nobody`, WORKDIR /app,
+  `/app/docker/prod_entrypoint.sh` = `exec litellm "$@"`, CMD `--port 4000`), `litellm[proxy]`
+  at the version the bundle pins, from its own wheels (its pins clash with openhands-ai's).
 
 An image is rebuilt when its recipe changes: a hash of the release pins, the packages, the
 entrypoints and environment, the wheels' names and RECIPE_VERSION is a label on the image
@@ -34,11 +37,14 @@ from pathlib import Path
 
 import docker
 
+from openhands_zai.gateway.plan import IMAGE_REPOSITORY as GATEWAY_REPOSITORY
+from openhands_zai.gateway.settings import DEFAULT_LITELLM_VERSION
 from openhands_zai.release import DEFAULT_VERSION, RELEASES
 
 RELEASE = RELEASES[DEFAULT_VERSION]
 APP_REF = f"{RELEASE.image_repository}:{RELEASE.version}"
 AGENT_REF = f"{RELEASE.agent_server_repository}:{RELEASE.agent_server_tag}"
+GATEWAY_REF = f"{GATEWAY_REPOSITORY}:main-v{DEFAULT_LITELLM_VERSION}"
 PYTHON312 = Path(os.environ.get("E2E_PYTHON312", "/root/.pyenv/versions/3.12.1"))
 CACHE = Path(os.environ.get("E2E_CACHE", "/var/cache/openhands-zai-e2e"))
 RECIPE_LABEL = "openhands-zai.e2e-recipe"
@@ -70,6 +76,8 @@ export RUN_AS_OPENHANDS=false
 exec "$@"
 """
 AGENT_ENTRYPOINT = '#!/bin/sh\nexec /agent-server/.venv/bin/python -m openhands.agent_server "$@"\n'
+# docker/prod_entrypoint.sh of LiteLLM without its optional tracers (DD, New Relic, a separate health app).
+GATEWAY_ENTRYPOINT = '#!/bin/sh\nexec litellm "$@"\n'
 # containers/app/Dockerfile's ENV lines.
 APP_ENV = {"RUN_AS_OPENHANDS": "true", "OPENHANDS_USER_ID": "42420",
            "SANDBOX_LOCAL_RUNTIME_URL": "http://host.docker.internal", "USE_HOST_NETWORK": "false",
@@ -77,6 +85,9 @@ APP_ENV = {"RUN_AS_OPENHANDS": "true", "OPENHANDS_USER_ID": "42420",
            "FILE_STORE": "local", "FILE_STORE_PATH": "/.openhands", "INIT_GIT_IN_EMPTY_WORKSPACE": "1",
            "VIRTUAL_ENV": "/app/.venv", "PATH": "/app/.venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
            "PYTHONPATH": "/app"}
+# docker/Dockerfile.non_root's runtime ENV lines (the prisma ones without a database are moot).
+GATEWAY_ENV = {"PATH": "/app/.venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/app",
+               "LITELLM_NON_ROOT": "true", "XDG_CACHE_HOME": "/app/.cache"}
 AGENT_ENV = {"OH_ENABLE_VNC": "false", "LOG_JSON": "true", "CHROME_BIN": "/usr/bin/chromium",
              "CHROMIUM_FLAGS": "--no-sandbox --disable-dev-shm-usage --disable-gpu",
              "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
@@ -194,6 +205,23 @@ def wheels(cache: Path) -> Path:
     return folder
 
 
+def gateway_wheels(cache: Path) -> Path:
+    """The proxy's pinned wheels, apart from the app's (litellm[proxy] pins older fastapi/starlette)."""
+    folder = cache / "wheels-gateway"
+    marker = folder / f".litellm-{DEFAULT_LITELLM_VERSION}"
+    if not marker.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        run(str(PYTHON312 / "bin/python3.12"), "-m", "pip", "download", "-q", "-d", str(folder),
+            f"litellm[proxy]=={DEFAULT_LITELLM_VERSION}")
+        sources = sorted(str(p) for p in folder.glob("*.tar.gz"))
+        if sources:
+            run(str(PYTHON312 / "bin/python3.12"), "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(folder), *sources)
+            for source in sources:
+                Path(source).unlink()
+        marker.touch()
+    return folder
+
+
 @contextmanager
 def rootfs(cache: Path, base: Path, name: str, wheel_dir: Path) -> Iterator[Path]:
     """A copy of the base rootfs with Python 3.12 in it and the wheels mounted at /wheels."""
@@ -274,6 +302,22 @@ rm /agent-constraints.txt
 """, finish, extra=" ".join(AGENT_PACKAGES))
 
 
+def build_gateway(client: docker.DockerClient, cache: Path, base: Path, wheel_dir: Path) -> None:
+    def finish(root: Path) -> list[str]:
+        entry = root / "app/docker/prod_entrypoint.sh"
+        entry.write_text(GATEWAY_ENTRYPOINT)
+        entry.chmod(0o755)
+        return dockerfile_changes(GATEWAY_ENV, "nobody", "/app", ["/app/docker/prod_entrypoint.sh"], ["--port", "4000"])
+
+    build(client, cache, base, wheel_dir, "gateway", GATEWAY_REF, f"""
+ldconfig
+mkdir -p /app/docker /app/.cache
+python3.12 -m venv /app/.venv
+/app/.venv/bin/pip install -q --no-index --find-links /wheels 'litellm[proxy]=={DEFAULT_LITELLM_VERSION}'
+chown -R nobody:nogroup /app
+""", finish, extra=" ".join([DEFAULT_LITELLM_VERSION, GATEWAY_ENTRYPOINT, repr(sorted(GATEWAY_ENV.items()))]))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cache", type=Path, default=CACHE)
@@ -288,8 +332,10 @@ def main() -> int:
     wheel_dir = wheels(args.cache)
     build_app(client, args.cache, base, wheel_dir)
     build_agent(client, args.cache, base, wheel_dir)
+    build_gateway(client, args.cache, base, gateway_wheels(args.cache))
     print(APP_REF)
     print(AGENT_REF)
+    print(GATEWAY_REF)
     return 0
 
 

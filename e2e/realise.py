@@ -3,14 +3,17 @@
 The stack is planned by the project's own program under Pulumi's mock engine (the same run as
 `openhands-zai plan`), and the planned resources' inputs become docker SDK calls, field by field:
 
-- Docker target: the `docker.Container` (image, env, volumes, hosts, uploads, restart policy,
-  healthcheck, log options, labels) and its `docker.Volume`, with the image the `RemoteImage` pulls.
+- Docker target: each `docker.Container` (image, command, env, volumes, hosts, uploads, restart
+  policy, healthcheck, log options, labels) and its `docker.Volume`, with the image its `RemoteImage`
+  pulls: the OpenHands server, and the LLM gateway beside it when the stack has one.
 - Cluster target: the pod of the planned StatefulSet, emulated as kubelet would run it: the
   init container to completion, then the server container, with its command, env (`value` and
   `secretKeyRef` from the planned Secrets, or the ExternalSecret's template rendered as the
   External Secrets Operator would), user and groups (`runAsUser`, `fsGroup`), capabilities,
   read-only root, resource limits, `hostAliases`, and its volumes (the state claim, the Secret
-  and ConfigMap files, emptyDirs) as host folders owned as fsGroup makes them.
+  and ConfigMap files, emptyDirs) as host folders owned as fsGroup makes them; the LLM gateway's
+  Deployment pod alike. Cluster DNS: every planned Service's names resolve to loopback in the pods
+  (each pod's containers are on the host network, so a Service's port is its pod's port).
 
 The only substitutions: host networking (every container on 127.0.0.1, so the Docker target's
 sandboxes are started with AGENT_SERVER_USE_HOST_NETWORK=true), and the Z.AI base URL, which is
@@ -26,6 +29,7 @@ import shutil
 import tarfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +54,16 @@ class Planned:
 
     def of_type(self, typ: str) -> list[dict[str, Any]]:
         return [plain(r.inputs) for r in self.resources if r.type == typ]
+
+    def named(self, typ: str) -> dict[str, dict[str, Any]]:
+        """Resource name -> inputs, of one type."""
+        return {r.name: plain(r.inputs) for r in self.resources if r.type == typ}
+
+    @property
+    def has_gateway(self) -> bool:
+        return any(r.type == "kubernetes:apps/v1:Deployment" or
+                   (r.type == "docker:index/container:Container" and r.name.endswith("gateway-proxy"))
+                   for r in self.resources)
 
     def one(self, typ: str) -> dict[str, Any]:
         found = self.of_type(typ)
@@ -92,7 +106,9 @@ class Started:
     """What the harness started, to be removed by id."""
 
     client: docker.DockerClient
-    containers: list[str] = field(default_factory=list)
+    containers: list[str] = field(default_factory=list)  # the server's: removed when it restarts
+    gateway: list[str] = field(default_factory=list)  # the LLM gateway's: live until the deployment goes
+    since: float = field(default_factory=time.time)  # when this deployment began
     volumes: list[str] = field(default_factory=list)
     folders: list[Path] = field(default_factory=list)
     sandboxes: set[str] = field(default_factory=set)
@@ -107,8 +123,16 @@ class Started:
 
     def remove(self) -> None:
         self.remove_containers()
+        self.containers, self.gateway = self.gateway, []
+        self.remove_containers()
         # The sandboxes the app started for this deployment's conversations (named by sandbox id),
         # and nothing else on the engine.
+        # A sandbox the app was still creating when it was removed is in no conversation: the
+        # app's sandboxes carry its `sandbox_spec_id` label; those created since this deployment began.
+        for container in self.client.containers.list(all=True, filters={"label": "sandbox_spec_id"}):
+            created = datetime.fromisoformat(container.attrs["Created"][:26].rstrip("Z") + "+00:00").timestamp()
+            if created >= self.since - 1:
+                self.sandboxes.add(container.name)
         for name in sorted(self.sandboxes):
             try:
                 self.client.containers.get(name).remove(force=True)
@@ -127,21 +151,27 @@ class Started:
 
 
 # ---------------------------------------------------------------- the Docker target
-def docker_container(planned: Planned, started: Started) -> str:
-    """Create and start the planned OpenHands container; returns its id."""
+def docker_container(planned: Planned, started: Started, resource: str = "openhands-server") -> str:
+    """Create and start one planned container (the server, or the gateway's `gateway-proxy`); returns its id."""
     client = started.client
-    image = planned.one("docker:index/remoteImage:RemoteImage")["name"]
+    # The image its component pulls: `<component>-image` beside `<component>-server|proxy`.
+    images = planned.named("docker:index/remoteImage:RemoteImage")
+    image = images[resource.rsplit("-", 1)[0] + "-image"]["name"]
     client.images.get(image)  # `pulumi up` pulls it; here it must have been built under that reference
-    spec = planned.one("docker:index/container:Container")
+    spec = planned.named("docker:index/container:Container")[resource]
     for volume in planned.of_type("docker:index/volume:Volume"):
+        used = any(v.get("volumeName") == volume["name"] for v in spec.get("volumes", []))
+        if not used or volume["name"] in started.volumes:
+            continue
         labels = {item["label"]: item["value"] for item in volume.get("labels", [])}
         client.volumes.create(volume["name"], labels={**labels, OWNED_LABEL: "1"})
         started.volumes.append(volume["name"])
     mounts = [docker.types.Mount(v["containerPath"], v.get("volumeName") or v["hostPath"],
-                                 type="volume" if v.get("volumeName") else "bind") for v in spec["volumes"]]
+                                 type="volume" if v.get("volumeName") else "bind") for v in spec.get("volumes", [])]
     health = spec["healthcheck"]
     container = client.containers.create(
         image,
+        command=spec.get("command"),
         name=spec["name"],
         environment=[*spec["envs"], *(f"{k}={v}" for k, v in HOST_NETWORK_ENV.items())],
         mounts=mounts,
@@ -155,10 +185,12 @@ def docker_container(planned: Planned, started: Started) -> str:
         network_mode="host",
     )
     started.containers.append(container.id)
-    # pulumi-docker copies `uploads` into the created container before it starts it.
+    # pulumi-docker copies `uploads` into the created container before it starts it, as it does:
+    # one tar entry named by the full path, mode 0644 (0744 executable), copied to "/" (Docker
+    # creates the missing folders).
     for upload in spec.get("uploads", []):
-        directory, name = upload["file"].rsplit("/", 1)
-        container.put_archive(directory or "/", _tar({name: (upload["content"].encode(), 0o600)}))
+        mode = 0o744 if upload.get("executable") else 0o644
+        container.put_archive("/", _tar({upload["file"]: (upload["content"].encode(), mode)}))
     container.start()
     return container.id
 
@@ -209,8 +241,31 @@ def _volume_folder(base: Path, name: str, files: dict[str, str], mode: int, gid:
     return folder
 
 
+def start_gateway(planned: Planned, started: Started, remote: dict[str, str], workdir: Path) -> str:
+    """The planned LLM gateway (its container, or its Deployment's pod); returns its container's id."""
+    server = started.containers
+    started.containers = []
+    try:
+        if planned.of_type("kubernetes:apps/v1:Deployment"):
+            return cluster_pod(planned, started, remote, workdir, kind="Deployment")
+        return docker_container(planned, started, "gateway-proxy")
+    finally:
+        started.gateway += started.containers
+        started.containers = server
+
+
+def service_hosts(planned: Planned) -> dict[str, str]:
+    """Cluster DNS for the pods: each planned Service's names, on loopback (host network)."""
+    hosts = {}
+    for service in planned.of_type("kubernetes:core/v1:Service"):
+        name, namespace = service["metadata"]["name"], service["metadata"]["namespace"]
+        for host in (name, f"{name}.{namespace}", f"{name}.{namespace}.svc", f"{name}.{namespace}.svc.cluster.local"):
+            hosts[host] = "127.0.0.1"
+    return hosts
+
+
 def _container_kwargs(spec: dict[str, Any], pod: dict[str, Any], folders: dict[str, Path],
-                      secrets: dict[str, dict[str, str]]) -> dict[str, Any]:
+                      secrets: dict[str, dict[str, str]], hosts: dict[str, str]) -> dict[str, Any]:
     security = {**pod.get("securityContext", {}), **spec.get("securityContext", {})}
     env = []
     for item in spec.get("env", []):
@@ -229,7 +284,8 @@ def _container_kwargs(spec: dict[str, Any], pod: dict[str, Any], folders: dict[s
         "privileged": security.get("privileged", False),
         "mounts": [docker.types.Mount(m["mountPath"], str(folders[m["name"]]), type="bind",
                                       read_only=m.get("readOnly", False)) for m in spec.get("volumeMounts", [])],
-        "extra_hosts": {name: alias["ip"] for alias in pod.get("hostAliases", []) for name in alias["hostnames"]},
+        "extra_hosts": {**hosts, **{name: alias["ip"] for alias in pod.get("hostAliases", [])
+                                    for name in alias["hostnames"]}},
         "network_mode": "host",
         "labels": {OWNED_LABEL: "1"},
     }
@@ -252,16 +308,18 @@ def _container_kwargs(spec: dict[str, Any], pod: dict[str, Any], folders: dict[s
 
 
 def cluster_pod(planned: Planned, started: Started, remote: dict[str, str], workdir: Path,
-                state: Path | None = None) -> str:
-    """Run the planned StatefulSet's pod: init containers to completion, then the server; returns its id.
+                state: Path | None = None, kind: str = "StatefulSet") -> str:
+    """Run one pod of the planned StatefulSet (the server) or Deployment (the gateway): init containers
+    to completion, then the containers; returns the first one's id.
 
     `state`: the state claim's folder of an earlier run (a restarted pod keeps its volume).
     """
     client = started.client
-    workload = planned.one("kubernetes:apps/v1:StatefulSet")
+    workload = planned.one(f"kubernetes:apps/v1:{kind}")
     pod = workload["spec"]["template"]["spec"]
     gid = pod["securityContext"]["fsGroup"]
     secrets = cluster_secrets(planned, remote)
+    hosts = service_hosts(planned)
     config_maps = {c["metadata"]["name"]: c["data"] for c in planned.of_type("kubernetes:core/v1:ConfigMap")}
     base = workdir / f"pod-{len(list(workdir.glob('pod-*')))}"
     started.folders.append(base)
@@ -282,7 +340,7 @@ def cluster_pod(planned: Planned, started: Started, remote: dict[str, str], work
         folders[name] = state if state is not None else _volume_folder(workdir, f"claim-{name}", {}, 0, gid)
     for init in pod.get("initContainers", []):
         client.images.get(init["image"])
-        container = client.containers.create(init["image"], **_container_kwargs(init, pod, folders, secrets))
+        container = client.containers.create(init["image"], **_container_kwargs(init, pod, folders, secrets, hosts))
         started.containers.append(container.id)
         container.start()
         result = container.wait(timeout=120)
@@ -291,7 +349,7 @@ def cluster_pod(planned: Planned, started: Started, remote: dict[str, str], work
     ids = []
     for spec in pod["containers"]:  # the server first, then its sidecars, as listed
         client.images.get(spec["image"])
-        container = client.containers.create(spec["image"], **_container_kwargs(spec, pod, folders, secrets))
+        container = client.containers.create(spec["image"], **_container_kwargs(spec, pod, folders, secrets, hosts))
         started.containers.append(container.id)
         container.start()
         ids.append(container.id)
@@ -302,6 +360,23 @@ def claim_folder(workdir: Path, name: str = "state") -> Path:
     return workdir / f"claim-{name}"
 
 
+def gateway_readiness(planned: Planned) -> tuple[str, int]:
+    """(path, port) where the gateway answers ready: its pod's readiness probe, or its container's healthcheck."""
+    deployments = planned.of_type("kubernetes:apps/v1:Deployment")
+    if deployments:
+        (proxy,) = deployments[0]["spec"]["template"]["spec"]["containers"]
+        probe = proxy["readinessProbe"]["httpGet"]
+        port = {p["name"]: p["containerPort"] for p in proxy["ports"]}.get(probe["port"], probe["port"])
+        return probe["path"], int(port)
+    return _healthcheck_url(planned.named("docker:index/container:Container")["gateway-proxy"])
+
+
+def _healthcheck_url(spec: dict[str, Any]) -> tuple[str, int]:
+    match = re.search(r"http://127\.0\.0\.1:(\d+)(/\S*?)'", " ".join(spec["healthcheck"]["tests"]))
+    assert match, "the healthcheck names no URL"
+    return match.group(2), int(match.group(1))
+
+
 def readiness(planned: Planned) -> tuple[str, int]:
     """(path, port) of the server's readiness probe (the Docker target: its healthcheck's URL)."""
     workloads = planned.of_type("kubernetes:apps/v1:StatefulSet")
@@ -310,8 +385,5 @@ def readiness(planned: Planned) -> tuple[str, int]:
         probe = server["readinessProbe"]["httpGet"]
         port = {p["name"]: p["containerPort"] for p in server["ports"]}.get(probe["port"], probe["port"])
         return probe["path"], int(port)
-    spec = planned.one("docker:index/container:Container")
-    match = re.search(r"http://127\.0\.0\.1:(\d+)(/\S*?)'", " ".join(spec["healthcheck"]["tests"]))
-    assert match, "the healthcheck names no URL"
-    return match.group(2), int(match.group(1))
+    return _healthcheck_url(planned.named("docker:index/container:Container")["openhands-server"])
 

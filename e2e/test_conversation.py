@@ -6,7 +6,9 @@ written here, so a wrong rendering fails the request-shape checks below.
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
 import time
 from urllib.parse import urlsplit
 
@@ -40,10 +42,11 @@ def _check_requests(deployment, calls: list[dict], llm: dict) -> None:
         key_is_the_stacks = call["key"] == deployment.api_key
         assert key_is_the_stacks, "the Bearer key is not the stack's key"
         body = call["body"]
-        assert body["model"] == llm["model"].split("/", 1)[1]
+        wire = deployment.wire(llm)  # through the gateway: its model entry's model, sampling, thinking
+        assert body["model"] == wire.pop("model")
         for name in ("temperature", "top_p"):
-            assert body.get(name) == llm.get(name), name
-        for name, value in (llm.get("litellm_extra_body") or {}).items():
+            assert body.get(name) == wire.pop(name), name
+        for name, value in wire.items():
             assert body.get(name) == value, f"{name} (thinking) not sent"
         tools = [t["function"]["name"] for t in body.get("tools", [])]
         if tools:  # native tool calling: the agent's tools, `finish` among them
@@ -55,7 +58,13 @@ def test_settings_and_profiles_are_served_as_planned(deployment):
     served = deployment.app.settings()
     llm = served["agent_settings"]["llm"]
     assert llm["model"] == planned["agent_settings"]["llm"]["model"]
-    assert llm["base_url"] == deployment.fake.url(CODING_BASE)
+    assert llm["base_url"] == planned["agent_settings"]["llm"]["base_url"]
+    if deployment.gateway_config is None:
+        assert llm["base_url"] == deployment.fake.url(CODING_BASE)
+    else:  # OpenHands calls the gateway, the gateway the stand-in Z.AI
+        assert llm["model"].startswith("litellm_proxy/glm-")
+        assert {m["litellm_params"]["api_base"] for m in deployment.gateway_config["model_list"]} == {
+            deployment.fake.url(CODING_BASE)}
     assert served["llm_api_key_set"] is True  # the key is there, and not shown
     profiles = deployment.app.profiles()
     names = sorted(p["name"] for p in profiles["profiles"])
@@ -82,26 +91,31 @@ def test_the_planned_health_checks_pass(deployment):
     """The Docker target's healthcheck, run by the engine inside the image; the pod's HTTP probes,
     every container's, on their ports."""
     if deployment.target == "kubernetes":
-        (workload,) = deployment.planned.of_type("kubernetes:apps/v1:StatefulSet")
+        workloads = [*deployment.planned.of_type("kubernetes:apps/v1:StatefulSet"),
+                     *deployment.planned.of_type("kubernetes:apps/v1:Deployment")]
         probes = []
-        for container in workload["spec"]["template"]["spec"]["containers"]:
-            ports = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
-            for kind in ("livenessProbe", "readinessProbe"):
-                get = container[kind]["httpGet"]
-                probes.append((container["name"], kind, get["path"], ports.get(get["port"], get["port"])))
-        assert len(probes) == 4, probes  # the server and its sidecar, liveness and readiness each
+        for workload in workloads:
+            for container in workload["spec"]["template"]["spec"]["containers"]:
+                ports = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
+                for kind in ("startupProbe", "livenessProbe", "readinessProbe"):
+                    if kind in container:
+                        get = container[kind]["httpGet"]
+                        probes.append((container["name"], kind, get["path"], ports.get(get["port"], get["port"])))
+        # The server and its sidecar, liveness and readiness each; the gateway's three.
+        assert len(probes) == (7 if deployment.planned.has_gateway else 4), probes
         for name, kind, path, port in probes:
             assert httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5).status_code == 200, (name, kind)
         return
-    server = deployment.server()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        server.reload()
-        health = server.attrs["State"]["Health"]
-        if health["Status"] != "starting":
-            break
-        time.sleep(0.5)
-    assert health["Status"] == "healthy", health["Log"][-1:] if health.get("Log") else health
+    client = deployment.started.client
+    for container in [deployment.server(), *(client.containers.get(i) for i in deployment.started.gateway)]:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            container.reload()
+            health = container.attrs["State"]["Health"]
+            if health["Status"] != "starting":
+                break
+            time.sleep(0.5)
+        assert health["Status"] == "healthy", (container.name, health["Log"][-1:] if health.get("Log") else health)
 
 
 def test_the_browser_reaches_the_conversation_websocket(deployment, request):
@@ -151,9 +165,77 @@ def test_every_other_profile_uses_its_own_model_and_sampling(deployment):
         deployment.app.activate(active)
 
 
-def test_no_secret_in_logs_or_command_lines(deployment):
+def _state_settings_text(deployment) -> str:
+    """The settings file the server reads, from its state volume (the Docker volume, or the pod's claim)."""
+    path = deployment.settings_path
+    if deployment.target == "docker":
+        stream, _ = deployment.server().get_archive(path)
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as archive:
+            member = archive.extractfile(path.rsplit("/", 1)[1])
+            assert member is not None
+            return member.read().decode()
+    return (realise.claim_folder(deployment.workdir) / path.rsplit("/", 1)[1]).read_text()
+
+
+def test_behind_the_gateway_the_zai_key_never_enters_openhands(deployment):
+    """The Z.AI key is the gateway's alone: not in any OpenHands container's or sandbox's environment,
+    not in its settings file, not in what an agent sees when it reads its environment, and not in
+    what the gateway tells a holder of its key."""
+    if deployment.gateway_config is None:
+        pytest.skip(f"{deployment.stack} has no gateway: OpenHands holds the Z.AI key by design")
+    key = deployment.api_key
+    if deployment.target == "docker":
+        # Host networking gives every sandbox the same port: close the earlier ones, as a user would.
+        for sandbox in sorted(deployment.app.sandbox_ids):
+            if _exists(deployment.started.client, sandbox):
+                deployment.app.delete_sandbox(sandbox)
+    # An agent that reads its environment: its first turn runs `env` where its commands run.
+    deployment.fake.script = [("terminal", {"command": "env"})]
+    before = len(deployment.fake.completions)
+    try:
+        conversation = deployment.app.converse("Show me your environment, then finish.")
+    finally:
+        deployment.fake.script = []
+    assert conversation.info["execution_status"] == "finished", _summary(conversation.info)
+    calls = deployment.fake.completions[before:]
+    _check_requests(deployment, calls, _expected_llm(deployment))  # still the Z.AI key on the wire, from the gateway
+    seen = " ".join(json.dumps(m.get("content")) for call in calls for m in call["body"].get("messages", [])
+                    if m.get("role") == "tool")
+    # Booleans only: an assertion on the text would print it.
+    ran, key_seen, gateway_key_seen = "PATH=" in seen, key in seen, deployment.gateway_key in seen
+    assert ran, "the agent's `env` output did not come back to the model"
+    assert not key_seen, "the agent read the Z.AI key from its environment"
+    if deployment.target == "docker":  # OpenHands forwards LLM_* into each sandbox: the gateway's key
+        assert gateway_key_seen, "the sandbox did not get the gateway's key in LLM_API_KEY"
     client = deployment.started.client
     containers = [client.containers.get(i) for i in deployment.started.containers]
+    containers += [client.containers.get(n) for n in deployment.app.sandbox_ids if _exists(client, n)]
+    assert len(containers) >= 2, "no sandbox or sidecar to check"
+    for container in containers:
+        container.reload()
+        in_env = any(key in entry for entry in container.attrs["Config"]["Env"] or [])
+        assert not in_env, f"the Z.AI key is in the environment of {container.name}"
+    in_settings = key in _state_settings_text(deployment)
+    assert not in_settings, "the Z.AI key is in the settings file OpenHands reads"
+    assert deployment.gateway is not None
+    info = httpx.get(f"{deployment.gateway.base_url}/v1/model/info", timeout=10,
+                     headers={"Authorization": f"Bearer {deployment.gateway_key}"})
+    assert info.status_code == 200, info.status_code
+    in_model_info = key in info.text
+    assert not in_model_info, "the gateway's /v1/model/info hands out the Z.AI key"
+
+
+def _exists(client, name: str) -> bool:
+    try:
+        client.containers.get(name)
+    except docker.errors.NotFound:
+        return False
+    return True
+
+
+def test_no_secret_in_logs_or_command_lines(deployment):
+    client = deployment.started.client
+    containers = [client.containers.get(i) for i in [*deployment.started.containers, *deployment.started.gateway]]
     for name in deployment.app.sandbox_ids:  # the Docker target's sandboxes (the cluster's is the sidecar)
         try:
             containers.append(client.containers.get(name))

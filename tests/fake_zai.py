@@ -35,6 +35,10 @@ class FakeZai:
         self.delay = delay
         self.fail_status: int | None = None
         self.calls_tools = True  # False: a model that answers in prose instead of calling tools
+        # Tool calls to make, one per agent turn, before `finish` (e.g. ("terminal", {"command": "env"})).
+        self.script: list[tuple[str, dict]] = []
+        # Models answered with Z.AI's HTTP 429 / 1302 (too many requests in flight), to exercise fallbacks.
+        self.busy_models: set[str] = set()
         self.requests: list[tuple[str, str]] = []
         # Every completion request whole (the end-to-end suite checks what OpenHands sent).
         self.completions: list[dict] = []
@@ -88,14 +92,21 @@ class FakeZai:
             model = body.get("model")
             if model not in self.models:
                 return 400, {"error": {"code": "1211", "message": "模型不存在，请检查模型代码。"}}
+            if model in self.busy_models:
+                return 429, {"error": {"code": "1302",
+                                       "message": "您当前使用该API的并发数过高，请降低并发，或联系客服增加限额。"}}
             message = {"role": "assistant", "content": "OK"}
             finish = "stop"
             if body.get("tools") and self.calls_tools:
                 names = [t["function"]["name"] for t in body["tools"]]
-                # An agent (OpenHands) offers `finish`: end its task; else call the first tool.
-                tool, arguments = ("finish", {"message": "Done."}) if "finish" in names else (names[0], {})
+                # An agent (OpenHands) offers `finish`: end its task (after the scripted calls); else
+                # call the first tool.
+                with self.lock:
+                    scripted = self.script.pop(0) if self.script and self.script[0][0] in names else None
+                tool, arguments = scripted or (("finish", {"message": "Done."}) if "finish" in names else (names[0], {}))
+                call = {"name": tool, "arguments": json.dumps(arguments)}
                 message = {"role": "assistant", "content": "", "tool_calls": [
-                    {"id": "call_1", "type": "function", "function": {"name": tool, "arguments": json.dumps(arguments)}}]}
+                    {"id": f"call_{len(self.completions)}", "type": "function", "function": call}]}
                 finish = "tool_calls"
             if (body.get("thinking") or {}).get("type") == "enabled":
                 message["reasoning_content"] = "The user wants a short answer."
