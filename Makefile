@@ -21,7 +21,7 @@ define fresh_venv
 test -x $(1)/bin/python || { rm -rf $(1) && $(2) -m venv $(1); }
 endef
 
-.PHONY: plan test lint typecheck fidelity bench bench-scale schema scan package e2e ci clean
+.PHONY: plan test lint typecheck fidelity bench bench-scale bench-gateway schema scan package e2e ci clean
 
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
@@ -102,6 +102,10 @@ bench: $(VENV)/.runtime
 ## bench-scale: plan time for 1, 10 and 50 instances against a flat program registering the same resources
 bench-scale: $(VENV)/.runtime
 	$(VENV)/bin/python bench/scale.py
+
+## bench-gateway: latency added per request and throughput, through the LLM gateway vs direct to the same stand-in
+bench-gateway: $(VENV)/.dev $(GATEWAY_VENV)/.installed
+	$(VENV)/bin/python bench/gateway.py --proxy $(GATEWAY_VENV)/bin/litellm
 
 ## schema: check Pulumi.yaml's config block against the settings models
 schema: $(VENV)/.runtime
