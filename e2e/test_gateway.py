@@ -4,8 +4,12 @@ when misconfigured or bypassed. (The conversations through it are in test_conver
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
 import shutil
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +87,22 @@ def test_probes_need_no_key_and_everything_else_needs_the_gateways(gateway):
     assert len(gateway.fake.completions) == before, "a refused request reached Z.AI"
 
 
+def test_doctor_finds_the_gateway_ready_and_a_completion_through_it(gateway):
+    """The operator's check, against the real proxy: Z.AI (the stand-in) with the Z.AI key, then
+    the gateway with its own key (from the environment, never the command line)."""
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "openhands-zai"), "doctor", "--stack", "gateway-limits", "--config-file",
+         str(STACK), "--endpoint", gateway.fake.url(CODING_BASE), "--gateway-url", gateway.url, "--format", "json"],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "ZAI_API_KEY": gateway.zai_key, "OPENHANDS_ZAI_GATEWAY_KEY": gateway.key})
+    assert result.returncode == 0, result.stdout[-1500:] + result.stderr[-500:]
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["gateway ready"]["status"] == "pass"
+    assert checks["gateway completion"]["status"] == "pass", checks["gateway completion"]
+    leaked = gateway.key in result.stdout or gateway.zai_key in result.stdout
+    assert not leaked, "doctor printed a key"
+
+
 def test_the_gateway_calls_the_coding_plan_with_the_zai_key(gateway):
     before = len(gateway.fake.completions)
     response = gateway.complete(gateway.name_of("latest"))
@@ -114,7 +134,7 @@ def test_an_rpm_limit_of_n_lets_n_through_and_refuses_the_next(gateway):
     (params,) = [m["litellm_params"] for m in gateway.config["model_list"]
                  if m["model_name"] == gateway.name_of("large-context")]
     limit = params["rpm"]
-    assert limit == 3
+    assert limit == 5
     before = len(gateway.fake.completions)
     answers = [gateway.complete(gateway.name_of("large-context")).status_code for _ in range(limit + 1)]
     # No fallback is configured for this model: past the limit the gateway answers 429 itself.

@@ -2,7 +2,8 @@
 
 Checks, in the order a person would debug: the stack's settings; the secret (AWSCURRENT
 readable); DNS; TLS; the key accepted; the key's plan matches the endpoint (Z.AI error 1113);
-the model listed by `/models`; a chat completion; tool calling; thinking mode. A check that
+the model listed by `/models`; a chat completion; tool calling; thinking mode; and with the LLM
+gateway, the gateway ready and a completion through it (doctor_gateway.py). A check that
 cannot run because an earlier one failed is skipped, naming which. Exit 0 only when none failed.
 """
 
@@ -20,10 +21,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
+from ..gateway.settings import model_name
 from ..llm.catalogue import CATALOGUE
 from ..secret.settings import default_secret_name
 from ..stack import settings_from_config
-from . import zai_api
+from . import doctor_gateway, zai_api
 from .arguments import resolve_base_url, resolve_model
 from .aws import AWS_ERRORS, UsageError, client, describe, error_code
 from .stack_files import StackFileError, load_plan_config
@@ -48,6 +50,7 @@ class Target:
     secret_id: str | None
     region: str | None
     source: str  # where the settings came from
+    gateway: doctor_gateway.GatewayTarget | None = None
 
 
 def _timed(fn):
@@ -59,6 +62,7 @@ def _timed(fn):
 def stack_target(args: Any, checks: list[Check]) -> Target:
     """The endpoint, model and secret: from the stack when given, flags override."""
     base_url = model = secret_id = region = None
+    gateway = None
     source = "flags"
     if args.config_file and not args.stack:
         raise UsageError("--config-file: names the stack file of --stack; pass --stack too")
@@ -78,8 +82,10 @@ def stack_target(args: Any, checks: list[Check]) -> Target:
             if settings.secret is not None:
                 secret_id = settings.secret.name or default_secret_name(args.stack)
                 region = plan_config.config.get("aws:region")
+            gateway = _gateway_target(settings, args.gateway_url)
             checks.append(Check("settings", "pass", f"stack {args.stack} is valid: profile "
-                                f"{settings.llm.default_profile}, model {model}, endpoint {base_url}",
+                                f"{settings.llm.default_profile}, model {model}, endpoint {base_url}"
+                                + (f", through the LLM gateway ({gateway.model})" if gateway else ""),
                                 (time.monotonic() - started) * 1000))
             source = f"stack {args.stack}"
     else:
@@ -90,7 +96,27 @@ def stack_target(args: Any, checks: list[Check]) -> Target:
         secret_id=args.secret_id or secret_id,
         region=args.region or region,
         source=source,
+        gateway=gateway,
     )
+
+
+def _gateway_target(settings: Any, url: str | None) -> doctor_gateway.GatewayTarget | None:
+    """Where the operator reaches the stack's gateway: on the Docker host where it is published; on a
+    cluster through a port-forward (or `--gateway-url`)."""
+    gateway = settings.llm_gateway
+    if gateway is None:
+        return None
+    served = model_name(settings.default_profile, settings.default)
+    if url:
+        return doctor_gateway.GatewayTarget(url.rstrip("/"), served, "")
+    if settings.kubernetes is not None:
+        return doctor_gateway.GatewayTarget(
+            f"http://127.0.0.1:{gateway.port}", served,
+            f" (it runs in the cluster: `kubectl -n {settings.kubernetes.namespace} port-forward "
+            f"svc/openhands-gateway {gateway.port}` first, or pass --gateway-url)")
+    host = settings.docker.listen_address if settings.docker.listen_address not in ("0.0.0.0", "::") else "127.0.0.1"
+    return doctor_gateway.GatewayTarget(f"http://{host}:{gateway.port}", served,
+                                        " (on the Docker host: run doctor there, or pass --gateway-url)")
 
 
 def read_key(target: Target, checks: list[Check]) -> str | None:
@@ -261,9 +287,12 @@ def main(args: Any) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     run_checks(target, key, args.timeout, checks)
-    if key:  # nothing the server echoed may carry the key out
-        for check in checks:
-            check.detail = check.detail.replace(key, "[secret]")
+    if target.gateway is not None:
+        checks.extend(doctor_gateway.run_checks(target.gateway, args.timeout, Check))
+    for secret in (key, os.environ.get(doctor_gateway.KEY_ENV)):
+        if secret:  # nothing a server echoed may carry a key out
+            for check in checks:
+                check.detail = check.detail.replace(secret, "[secret]")
     failed = any(c.status == "fail" for c in checks)
     if args.format == "json":
         print(json.dumps({"endpoint": target.base_url, "model": target.model, "source": target.source,

@@ -52,6 +52,8 @@ def parser() -> argparse.ArgumentParser:
     doctor.add_argument("--endpoint", help=endpoint_help + " (overrides the stack's)")
     doctor.add_argument("--model", help="model to test (overrides the stack's default profile)")
     doctor.add_argument("--timeout", type=float, default=20.0, help="seconds per request (default 20)")
+    doctor.add_argument("--gateway-url", help="the LLM gateway's URL (default: where the stack publishes it; its key "
+                                              "comes from env OPENHANDS_ZAI_GATEWAY_KEY)")
     doctor.add_argument("--format", choices=("text", "json"), default="text")
 
     audit = commands.add_parser("audit", help="who read the key (CloudTrail GetSecretValue), flagging non-readers")

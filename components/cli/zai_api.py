@@ -24,6 +24,32 @@ DEFAULT_TIMEOUT = 20.0
 # Z.AI business error codes that the checks explain (Z.AI API reference, "error codes").
 INSUFFICIENT_BALANCE = "1113"
 MODEL_NOT_FOUND = "1211"
+# What the others mean for a Coding Plan user, and fragments of the message Z.AI sends with each
+# (Chinese and English): the LLM gateway passes Z.AI's message on but not its code.
+ZAI_ERRORS = {
+    INSUFFICIENT_BALANCE: (("余额不足", "insufficient balance"),
+                           "insufficient balance: the account has no balance or plan quota for this endpoint"),
+    "1302": (("并发数过高", "high concurrency"),
+             "too many requests in flight for this key (the Coding Plan allows about one or two at a time); it "
+             "clears on retry: keep openhands-zai:gateway.maxParallelRequests at 1-2, or lower concurrency"),
+    "1308": (("使用上限", "usage limit reached"),
+             "the plan's usage limit (the Coding Plan's 5-hour quota) is used up; it resets at the time Z.AI "
+             "names, or upgrade the plan"),
+    "1210": (("参数有误", "invalid api parameter"),
+             "Z.AI refused a request parameter; with OpenHands usually a prompt past the model's context window: "
+             "lower the profile's maxInputTokens so OpenHands condenses sooner"),
+    "1261": (("超过最大长度", "exceeds max length"),
+             "the prompt is longer than the model's context window: lower the profile's maxInputTokens so "
+             "OpenHands condenses sooner, or use a model with a larger window"),
+}
+
+
+def zai_error_code(code: str | None, message: str) -> str | None:
+    """Z.AI's business code: the one in the body, or the one whose message this is."""
+    if code in ZAI_ERRORS or code == MODEL_NOT_FOUND:
+        return code
+    text = message.lower()
+    return next((known for known, (fragments, _) in ZAI_ERRORS.items() if any(f in text for f in fragments)), None)
 
 
 @dataclass
@@ -45,7 +71,7 @@ def _scrub(text: str, key: str) -> str:
     return text.replace(key, "[secret]") if key else text
 
 
-def _error_fields(body: Any) -> tuple[str | None, str]:
+def error_fields(body: Any) -> tuple[str | None, str]:
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
         code = error.get("code")
@@ -60,6 +86,8 @@ def explain(status: int | None, code: str | None, message: str, base_url: str, m
                     f"Coding Plan key; use the coding-plan endpoint ({ENDPOINTS['coding-plan']}) "
                     "(or top up the account, if it is a pay-as-you-go key)")
         return "Z.AI error 1113 (insufficient balance): the account has no balance or plan quota left for this endpoint"
+    if code in ZAI_ERRORS:
+        return f"Z.AI error {code}: {ZAI_ERRORS[code][1]}"
     if code == MODEL_NOT_FOUND or (status == 404 and model):
         return f"model {model!r} is not available to this key on this endpoint (Z.AI error {code or status})"
     if status == 401:
@@ -112,7 +140,7 @@ def call(base_url: str, key: str, method: str, path: str, payload: dict | None =
         body = json.loads(raw) if raw else None
     except ValueError:
         body = None
-    code, message = _error_fields(body)
+    code, message = error_fields(body)
     # Z.AI answers some business errors with HTTP 200 and an error body.
     if 200 <= status < 300 and code is None:
         return ApiResult(True, status, latency, body)
