@@ -21,7 +21,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
-from ..gateway.settings import model_name
 from ..llm.catalogue import CATALOGUE
 from ..secret.settings import default_secret_name
 from ..stack import settings_from_config
@@ -82,7 +81,7 @@ def stack_target(args: Any, checks: list[Check]) -> Target:
             if settings.secret is not None:
                 secret_id = settings.secret.name or default_secret_name(args.stack)
                 region = plan_config.config.get("aws:region")
-            gateway = _gateway_target(settings, args.gateway_url)
+            gateway = doctor_gateway.target_for(settings, args.gateway_url)
             checks.append(Check("settings", "pass", f"stack {args.stack} is valid: profile "
                                 f"{settings.llm.default_profile}, model {model}, endpoint {base_url}"
                                 + (f", through the LLM gateway ({gateway.model})" if gateway else ""),
@@ -98,25 +97,6 @@ def stack_target(args: Any, checks: list[Check]) -> Target:
         source=source,
         gateway=gateway,
     )
-
-
-def _gateway_target(settings: Any, url: str | None) -> doctor_gateway.GatewayTarget | None:
-    """Where the operator reaches the stack's gateway: on the Docker host where it is published; on a
-    cluster through a port-forward (or `--gateway-url`)."""
-    gateway = settings.llm_gateway
-    if gateway is None:
-        return None
-    served = model_name(settings.default_profile, settings.default)
-    if url:
-        return doctor_gateway.GatewayTarget(url.rstrip("/"), served, "")
-    if settings.kubernetes is not None:
-        return doctor_gateway.GatewayTarget(
-            f"http://127.0.0.1:{gateway.port}", served,
-            f" (it runs in the cluster: `kubectl -n {settings.kubernetes.namespace} port-forward "
-            f"svc/openhands-gateway {gateway.port}` first, or pass --gateway-url)")
-    host = settings.docker.listen_address if settings.docker.listen_address not in ("0.0.0.0", "::") else "127.0.0.1"
-    return doctor_gateway.GatewayTarget(f"http://{host}:{gateway.port}", served,
-                                        " (on the Docker host: run doctor there, or pass --gateway-url)")
 
 
 def read_key(target: Target, checks: list[Check]) -> str | None:

@@ -17,6 +17,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from ..gateway.settings import model_name
 from . import zai_api
 
 KEY_ENV = "OPENHANDS_ZAI_GATEWAY_KEY"
@@ -28,6 +29,25 @@ class GatewayTarget:
     url: str
     model: str  # the gateway's model name for the default profile
     hint: str  # how the operator reaches it (the cluster target: a port-forward)
+
+
+def target_for(settings: Any, url: str | None) -> GatewayTarget | None:
+    """Where the operator reaches the stack's gateway: on the Docker host where it is published; on a
+    cluster through a port-forward (or `--gateway-url`)."""
+    gateway = settings.llm_gateway
+    if gateway is None:
+        return None
+    served = model_name(settings.default_profile, settings.default)
+    if url:
+        return GatewayTarget(url.rstrip("/"), served, "")
+    if settings.kubernetes is not None:
+        return GatewayTarget(
+            f"http://127.0.0.1:{gateway.port}", served,
+            f" (it runs in the cluster: `kubectl -n {settings.kubernetes.namespace} port-forward "
+            f"svc/openhands-gateway {gateway.port}` first, or pass --gateway-url)")
+    host = settings.docker.listen_address if settings.docker.listen_address not in ("0.0.0.0", "::") else "127.0.0.1"
+    return GatewayTarget(f"http://{host}:{gateway.port}", served,
+                                        " (on the Docker host: run doctor there, or pass --gateway-url)")
 
 
 def explain(status: int | None, message: str) -> str:
