@@ -82,7 +82,8 @@ def test_first_conversation_reaches_glm_and_finishes(deployment):
     assert conversation.info["execution_status"] == "finished", _summary(conversation.info)
     _check_requests(deployment, deployment.fake.completions[before:], _expected_llm(deployment))
     deployment.first_conversation = conversation
-    print(f"\n{deployment.stack}: server ready {deployment.timings['ready']:.1f} s; first conversation "
+    gateway = f"gateway ready {deployment.timings['gateway_ready']:.1f} s; " if "gateway_ready" in deployment.timings else ""
+    print(f"\n{deployment.stack}: {gateway}server ready {deployment.timings['ready']:.1f} s; first conversation "
           f"{conversation.seconds:.1f} s {conversation.phases}; start to finished "
           f"{deployment.timings['start_to_finished']:.1f} s")
 
