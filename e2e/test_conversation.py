@@ -185,11 +185,7 @@ def test_behind_the_gateway_the_zai_key_never_enters_openhands(deployment):
     if deployment.gateway_config is None:
         pytest.skip(f"{deployment.stack} has no gateway: OpenHands holds the Z.AI key by design")
     key = deployment.api_key
-    if deployment.target == "docker":
-        # Host networking gives every sandbox the same port: close the earlier ones, as a user would.
-        for sandbox in sorted(deployment.app.sandbox_ids):
-            if _exists(deployment.started.client, sandbox):
-                deployment.app.delete_sandbox(sandbox)
+    _close_sandboxes(deployment)
     # An agent that reads its environment: its first turn runs `env` where its commands run.
     deployment.fake.script = [("terminal", {"command": "env"})]
     before = len(deployment.fake.completions)
@@ -224,6 +220,41 @@ def test_behind_the_gateway_the_zai_key_never_enters_openhands(deployment):
     assert info.status_code == 200, info.status_code
     in_model_info = key in info.text
     assert not in_model_info, "the gateway's /v1/model/info hands out the Z.AI key"
+
+
+def test_behind_the_gateway_a_busy_primary_model_falls_back(deployment):
+    """Z.AI answers the default profile's model with 429/1302 (too many requests in flight): the
+    gateway retries as planned, then its fallback (the stack's fallbackProfiles) answers, and the
+    conversation finishes."""
+    config = deployment.gateway_config
+    if config is None:
+        pytest.skip(f"{deployment.stack} has no gateway: fallbacks take no effect in OpenHands 1.11 without it")
+    planned = deployment.settings_file
+    served = planned["agent_settings"]["llm"]["model"].split("/", 1)[1]
+    (fallbacks,) = [group[served] for group in config["router_settings"]["fallbacks"] if served in group]
+    primary = deployment.wire(planned["agent_settings"]["llm"])["model"]
+    fallback = deployment.wire({"model": "litellm_proxy/" + fallbacks[0]})["model"]
+    _close_sandboxes(deployment)
+    deployment.fake.busy_models = {primary}
+    before = len(deployment.fake.completions)
+    try:
+        conversation = deployment.app.converse("Reply with the word done, then finish.")
+    finally:
+        deployment.fake.busy_models = set()
+    assert conversation.info["execution_status"] == "finished", _summary(conversation.info)
+    models = [call["body"]["model"] for call in deployment.fake.completions[before:]]
+    assert primary in models, "the primary model was not tried"
+    assert [m for m in models if m != primary] and set(models) <= {primary, fallback}, models
+    finished_by = deployment.fake.completions[-1]["body"]["model"]
+    assert finished_by == fallback, models
+
+
+def _close_sandboxes(deployment) -> None:
+    """Host networking gives every Docker sandbox the same port: close the earlier ones, as a user would."""
+    if deployment.target == "docker":
+        for sandbox in sorted(deployment.app.sandbox_ids):
+            if _exists(deployment.started.client, sandbox):
+                deployment.app.delete_sandbox(sandbox)
 
 
 def _exists(client, name: str) -> bool:
