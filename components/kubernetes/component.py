@@ -151,8 +151,10 @@ class OpenHandsCluster(pulumi.ComponentResource):
                 inside)
         if args.egress is not None:
             to_gateway = [gateway_plan.app_egress_rule(args.gateway)] if args.gateway else None
+            # With Cilium the domain allow-list (to Z.AI) also covers the gateway, which makes those calls.
             for policy in egress_policies(args.egress, settings.namespace, cilium=settings.cilium,
-                                          pod_labels=plan.SELECTOR, extra_egress=to_gateway):
+                                          pod_labels=plan.SELECTOR, extra_egress=to_gateway,
+                                          also_apps=(gateway_plan.NAME,) if args.gateway else ()):
                 policy_name = f"{name}-{policy['metadata']['name']}"
                 if policy["kind"] == "NetworkPolicy":
                     _object(k8s.networking.v1.NetworkPolicy, policy_name, policy, inside)

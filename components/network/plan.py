@@ -174,8 +174,15 @@ def _fqdn_selector(domain: str) -> dict[str, str]:
     return {"matchPattern": f"*{domain}"} if domain.startswith(".") else {"matchName": domain}
 
 
-def cilium_policy(settings: EgressSettings, namespace: str, pod_labels: dict[str, str] | None = None) -> dict[str, Any]:
+def cilium_policy(settings: EgressSettings, namespace: str, pod_labels: dict[str, str] | None = None,
+                  also_apps: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The domain allow-list for the pods with `pod_labels`, and for the apps named in `also_apps`
+    (`app.kubernetes.io/name`, e.g. the LLM gateway, which is what calls Z.AI behind it)."""
     labels = dict(pod_labels or DEFAULT_POD_LABELS)
+    selector: dict[str, Any] = {"matchLabels": labels}
+    if also_apps and set(labels) == {"app.kubernetes.io/name"}:
+        selector = {"matchExpressions": [{"key": "app.kubernetes.io/name", "operator": "In",
+                                          "values": [labels["app.kubernetes.io/name"], *also_apps]}]}
     fqdns: list[dict[str, str]] = []
     for domain in settings.allow_domains or ():
         fqdns.append(_fqdn_selector(domain))
@@ -193,13 +200,13 @@ def cilium_policy(settings: EgressSettings, namespace: str, pod_labels: dict[str
     return {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
             "metadata": {"name": "openhands-egress-fqdn", "namespace": namespace,
                          "labels": {"app.kubernetes.io/managed-by": "openhands-zai"}},
-            "spec": {"endpointSelector": {"matchLabels": labels}, "egress": egress}}
+            "spec": {"endpointSelector": selector, "egress": egress}}
 
 
 def egress_policies(settings: EgressSettings, namespace: str, *, cilium: bool,
-                    pod_labels: dict[str, str] | None = None,
-                    extra_egress: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+                    pod_labels: dict[str, str] | None = None, extra_egress: list[dict[str, Any]] | None = None,
+                    also_apps: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     policies = network_policies(settings, namespace, pod_labels, cilium=cilium, extra_egress=extra_egress)
     if cilium:
-        policies.append(cilium_policy(settings, namespace, pod_labels))
+        policies.append(cilium_policy(settings, namespace, pod_labels, also_apps))
     return policies

@@ -118,3 +118,21 @@ def test_network_policy_lets_only_openhands_in_and_only_https_to_public_addresse
 def test_a_settings_change_changes_the_config_fingerprint():
     a, b = settings(gateway={}), settings(gateway={"rpm": 10})
     assert plan.config_fingerprint(a.llm, a.llm_gateway) != plan.config_fingerprint(b.llm, b.llm_gateway)
+
+
+def test_with_cilium_the_domain_allow_list_covers_the_gateway_too():
+    # Behind the gateway the gateway calls Z.AI: the FQDN policy must select its pods as well.
+    from openhands_zai.network.plan import egress_policies
+    from tests.helpers import egress_settings
+
+    policies = egress_policies(egress_settings({"vpcId": "vpc-0a1b2c3d", "allowCidrs": ["10.90.0.0/16"]}), "openhands",
+                               cilium=True, pod_labels={"app.kubernetes.io/name": "openhands"},
+                               also_apps=(plan.NAME,))
+    (fqdn,) = [p for p in policies if p["kind"] == "CiliumNetworkPolicy"]
+    assert fqdn["spec"]["endpointSelector"] == {"matchExpressions": [
+        {"key": "app.kubernetes.io/name", "operator": "In", "values": ["openhands", "openhands-gateway"]}]}
+    assert {"matchName": "api.z.ai"} in fqdn["spec"]["egress"][1]["toFQDNs"]
+    without = egress_policies(egress_settings({"vpcId": "vpc-0a1b2c3d", "allowCidrs": ["10.90.0.0/16"]}), "openhands",
+                              cilium=True,
+                              pod_labels={"app.kubernetes.io/name": "openhands"})
+    assert without[-1]["spec"]["endpointSelector"] == {"matchLabels": {"app.kubernetes.io/name": "openhands"}}
