@@ -2,7 +2,8 @@
 
 Mandatory: the LLM key only where it belongs and marked secret, customer KMS keys, no open
 egress, no IAM wildcards, no privileged workloads, pinned images. Advisory: image digests, tags,
-the secret's recovery window, the Coding Plan key label. Problems name paths, never values.
+the secret's recovery window, the Coding Plan key label, the Z.AI key behind the LLM gateway.
+Problems name paths, never values.
 
 Secrets and what each runner can see: the Pulumi CLI hands policies the inputs with Pulumi's
 secret markers already removed (pulumi_policy's `deserialize_properties`), so under the CLI the
@@ -303,14 +304,51 @@ def recovery_window_findings(resource_type: str, props: Mapping[str, Any], confi
     return []
 
 
+# The LLM gateway's config.yaml (a Docker upload, or the ConfigMap's `config.yaml`): where it calls Z.AI.
+_API_BASE = re.compile(r"^\s*api_base:\s*['\"]?([^'\"\s]+)", re.MULTILINE)
+
+
+def _gateway_configs(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    texts: list[Any] = []
+    if resource_type == DOCKER_CONTAINER:
+        uploads, _ = reveal(props.get("uploads"))
+        for upload in as_list(uploads):
+            if str(get(upload, "file") or "").endswith("litellm/config.yaml"):
+                texts.append(reveal(get(upload, "content"))[0])
+    elif resource_type == "kubernetes:core/v1:ConfigMap":
+        texts.append((get(props, "data") or {}).get("config.yaml"))
+    return [text for text in texts if isinstance(text, str)]
+
+
 def _base_urls(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """Where the stack's LLM calls go: OpenHands' LLM_BASE_URL, and behind the gateway its api_base."""
     urls = [value for _, name, value, _ in env_entries(props) if name == "LLM_BASE_URL"] \
         if resource_type == DOCKER_CONTAINER else []
     spec = pod_spec(resource_type, props)
     if spec is not None:
         urls += [get(env, "value") for _, c in containers(spec) for env in as_list(c.get("env"))
                  if get(env, "name") == "LLM_BASE_URL"]
+    urls += [url for text in _gateway_configs(resource_type, props) for url in _API_BASE.findall(text)]
     return [url for url in urls if isinstance(url, str)]
+
+
+def _llm_models(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    models = [value for _, name, value, _ in env_entries(props) if name == "LLM_MODEL"] \
+        if resource_type == DOCKER_CONTAINER else []
+    spec = pod_spec(resource_type, props)
+    if spec is not None:
+        models += [get(env, "value") for _, c in containers(spec) for env in as_list(c.get("env"))
+                   if get(env, "name") == "LLM_MODEL"]
+    return [model for model in models if isinstance(model, str)]
+
+
+def key_behind_gateway_findings(resource_type: str, props: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
+    """OpenHands calling Z.AI itself holds the Z.AI key, and hands it to every agent sandbox."""
+    direct = [model for model in _llm_models(resource_type, props) if model.startswith("zai/")]
+    if not direct:
+        return []
+    return [f"OpenHands calls Z.AI itself ({direct[0]}): it holds the Z.AI key, and agents in its sandboxes can read "
+            "it; set openhands-zai:gateway so only the LLM gateway holds it"]
 
 
 def _key_plan_labels(resource_type: str, props: Mapping[str, Any]) -> list[str | None] | None:

@@ -32,6 +32,7 @@ from .checks import (
     customer_kms_findings,
     iam_wildcard_findings,
     image_digest_findings,
+    key_behind_gateway_findings,
     llm_key_findings,
     open_egress_findings,
     pinned_image_findings,
@@ -66,6 +67,9 @@ RULES: list[tuple[str, EnforcementLevel, str, Check]] = [
      "AWS resources carry environment, owner and cost-center tags.", tag_findings),
     ("secret-recovery-window", EnforcementLevel.ADVISORY,
      f"Secrets Manager recovery window is at least {MIN_RECOVERY_WINDOW_DAYS} days.", recovery_window_findings),
+    ("llm-key-behind-gateway", EnforcementLevel.ADVISORY,
+     "OpenHands holds the LLM gateway's key, not the Z.AI key (which its sandboxes would expose to agents).",
+     key_behind_gateway_findings),
 ]
 
 

@@ -51,7 +51,8 @@ def test_levels_match_the_issue():
                          "no-open-security-group-egress", "iam-no-wildcards", "no-privileged-workloads",
                          "images-pinned"}
     assert {p.name for p in POLICIES} - mandatory == {"images-have-digest", "aws-resources-tagged",
-                                                       "secret-recovery-window", "coding-plan-key-label"}
+                                                       "secret-recovery-window", "coding-plan-key-label",
+                                                       "llm-key-behind-gateway"}
 
 
 def test_key_shape_matches_a_key_and_not_its_neighbours():
@@ -242,3 +243,32 @@ def test_a_coding_plan_stack_is_advised_to_label_its_key():
     assert stack_violations("coding-plan-key-label", [general]) == []
     assert stack_violations("coding-plan-key-label", [coding, labelled, mislabelled]) == [
         "zai-key-plan is 'general' but the stack calls the Coding Plan endpoint"]
+
+
+GATEWAY_CONFIG = "model_list:\n- litellm_params:\n    api_base: https://api.z.ai/api/coding/paas/v4\n    model: zai/glm-4.6\n"
+
+
+def test_behind_the_gateway_the_coding_plan_is_seen_in_the_gateways_config():
+    # OpenHands calls the gateway; the gateway's config.yaml says where the calls end.
+    app = (CONTAINER, {"envs": Secret(["LLM_BASE_URL=http://host.docker.internal:4000"])})
+    docker_gateway = (CONTAINER, {"uploads": [{"file": "/etc/litellm/config.yaml", "content": GATEWAY_CONFIG}]})
+    config_map = ("kubernetes:core/v1:ConfigMap", {"metadata": {"name": "openhands-gateway"},
+                                                   "data": {"config.yaml": GATEWAY_CONFIG}})
+    labelled = ("aws:secretsmanager/secret:Secret", {"tags": {"zai-key-plan": "coding-plan"}})
+    assert stack_violations("coding-plan-key-label", [app]) == []
+    assert stack_violations("coding-plan-key-label", [app, docker_gateway])
+    assert stack_violations("coding-plan-key-label", [app, config_map])
+    assert stack_violations("coding-plan-key-label", [app, docker_gateway, labelled]) == []
+
+
+@pytest.mark.parametrize(("resource_type", "props", "advised"), [
+    (CONTAINER, {"envs": Secret(["LLM_MODEL=zai/glm-4.6", "LLM_API_KEY=k"])}, True),
+    (CONTAINER, {"envs": Secret(["LLM_MODEL=litellm_proxy/glm-4.6-latest", "LLM_API_KEY=k"])}, False),
+    (STATEFULSET, pod({"env": [{"name": "LLM_MODEL", "value": "zai/glm-4.5"}]}), True),
+    (STATEFULSET, pod({"env": [{"name": "LLM_MODEL", "value": "litellm_proxy/glm-4.5-coding"}]}), False),
+    (CONTAINER, {"envs": ["ZAI_API_KEY=k"]}, False),  # the gateway itself
+])
+def test_openhands_is_advised_to_hold_the_gateways_key_not_zais(resource_type, props, advised):
+    found = violations("llm-key-behind-gateway", resource_type, props)
+    assert bool(found) is advised
+    assert all("set openhands-zai:gateway" in message for message in found)
