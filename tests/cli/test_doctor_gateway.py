@@ -35,6 +35,8 @@ ANSWERS = {
     "1308": _litellm_error(429, "litellm.RateLimitError: RateLimitError: ZaiException - Usage limit reached for 5 hour. "
                                 "Your limit will reset at 2026-11-25 23:00:00", "throttling_error"),
     "1261": _litellm_error(400, "litellm.BadRequestError: ZaiException - Prompt exceeds max length", "None"),
+    "1210": _litellm_error(400, "litellm.BadRequestError: ZaiException - API 调用参数有误，请检查文档。", "None"),
+    "no-key": _litellm_error(401, "Authentication Error, No api key passed in.", "auth_error"),
     "rpm": _litellm_error(429, "litellm.RateLimitError: Model rate limit exceeded. RPM limit=3, current usage=4. "
                                "Received Model Group=glm-4.6-latest", "throttling_error"),
 }
@@ -130,6 +132,8 @@ def test_without_the_gateways_key_the_completion_is_skipped_saying_how(moto_serv
     ("1113", GATEWAY_KEY, "Z.AI error 1113, passed on by the gateway: insufficient balance"),
     ("1308", GATEWAY_KEY, "Z.AI error 1308, passed on by the gateway: the plan's usage limit"),
     ("1261", GATEWAY_KEY, "Z.AI error 1261, passed on by the gateway: the prompt is longer"),
+    ("1210", GATEWAY_KEY, "Z.AI error 1210, passed on by the gateway: Z.AI refused a request parameter"),
+    ("no-key", GATEWAY_KEY, "HTTP 401: the gateway wants its own key (OPENHANDS_ZAI_GATEWAY_KEY"),
     ("rpm", GATEWAY_KEY, "the gateway's own limit (openhands-zai:gateway.rpm or tpm"),
 ])
 def test_the_gateways_answers_are_explained(moto_server, zai, gateway, tmp_path, answer, key, needle):
