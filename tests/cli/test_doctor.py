@@ -30,7 +30,7 @@ def fake():
 @pytest.fixture(autouse=True)
 def reset(fake):
     yield
-    fake.delay, fake.fail_status, fake.calls_tools = 0.0, None, True
+    fake.delay, fake.fail_status, fake.calls_tools, fake.busy_models = 0.0, None, True, set()
 
 
 def doctor(moto_server, *args, key=None, env_extra=None):
@@ -175,3 +175,12 @@ def test_a_stack_file_elsewhere_is_read_with_config_file(moto_server, fake, tmp_
     assert report["model"] == "glm-4.5" and checks["settings"]["detail"].startswith("stack review is valid")
     result = ops("doctor", "--config-file", str(path), endpoint=moto_server)
     assert result.returncode == 2 and result.stderr.startswith("error: --config-file:")
+
+
+def test_zai_1302_is_explained_in_words(moto_server, fake):
+    # Too many requests in flight for a Coding Plan key: Z.AI's 429 with business code 1302.
+    fake.busy_models = {"glm-4.6"}
+    code, _, checks = doctor(moto_server, "--endpoint", fake.url(), env_extra={"ZAI_API_KEY": GOOD})
+    assert code == 1
+    assert checks["chat completion"]["status"] == "fail"
+    assert "Z.AI error 1302: too many requests in flight" in checks["chat completion"]["detail"]
