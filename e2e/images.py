@@ -186,40 +186,32 @@ def dockerfile_changes(env: dict[str, str], user: str, workdir: str, entrypoint:
     return changes
 
 
-def wheels(cache: Path) -> Path:
-    """The pinned wheels, downloaded once with this machine's pip (3.12) for both images."""
-    folder = cache / "wheels"
-    marker = folder / f".openhands-ai-{RELEASE.version}"
-    if not marker.exists():
+def _download(folder: Path, marker: str, *requirements: str) -> Path:
+    """Wheels for `requirements`, downloaded once with this machine's pip (3.12) into `folder`."""
+    if not (folder / marker).exists():
         folder.mkdir(parents=True, exist_ok=True)
-        run(str(PYTHON312 / "bin/python3.12"), "-m", "pip", "download", "-q", "-d", str(folder),
-            f"openhands-ai=={RELEASE.version}", f"openhands-agent-server=={RELEASE.sdk_version}",
-            f"openhands-tools=={RELEASE.sdk_version}", f"openhands-sdk=={RELEASE.sdk_version}")
+        run(str(PYTHON312 / "bin/python3.12"), "-m", "pip", "download", "-q", "-d", str(folder), *requirements)
         # A few dependencies come as source only: build their wheels here, so the images install offline.
         sources = sorted(str(p) for p in folder.glob("*.tar.gz"))
         if sources:
             run(str(PYTHON312 / "bin/python3.12"), "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(folder), *sources)
             for source in sources:
                 Path(source).unlink()
-        marker.touch()
+        (folder / marker).touch()
     return folder
+
+
+def wheels(cache: Path) -> Path:
+    """The pinned wheels of the app and the sandbox."""
+    return _download(cache / "wheels", f".openhands-ai-{RELEASE.version}",
+                     f"openhands-ai=={RELEASE.version}", f"openhands-agent-server=={RELEASE.sdk_version}",
+                     f"openhands-tools=={RELEASE.sdk_version}", f"openhands-sdk=={RELEASE.sdk_version}")
 
 
 def gateway_wheels(cache: Path) -> Path:
     """The proxy's pinned wheels, apart from the app's (litellm[proxy] pins older fastapi/starlette)."""
-    folder = cache / "wheels-gateway"
-    marker = folder / f".litellm-{DEFAULT_LITELLM_VERSION}"
-    if not marker.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        run(str(PYTHON312 / "bin/python3.12"), "-m", "pip", "download", "-q", "-d", str(folder),
-            f"litellm[proxy]=={DEFAULT_LITELLM_VERSION}")
-        sources = sorted(str(p) for p in folder.glob("*.tar.gz"))
-        if sources:
-            run(str(PYTHON312 / "bin/python3.12"), "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(folder), *sources)
-            for source in sources:
-                Path(source).unlink()
-        marker.touch()
-    return folder
+    return _download(cache / "wheels-gateway", f".litellm-{DEFAULT_LITELLM_VERSION}",
+                     f"litellm[proxy]=={DEFAULT_LITELLM_VERSION}")
 
 
 @contextmanager

@@ -320,31 +320,26 @@ def _gateway_configs(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     return [text for text in texts if isinstance(text, str)]
 
 
+def _env_values(resource_type: str, props: Mapping[str, Any], name: str) -> list[str]:
+    """The values of env variable `name` in a Docker container or a pod's containers."""
+    values = [value for _, entry, value, _ in env_entries(props) if entry == name] \
+        if resource_type == DOCKER_CONTAINER else []
+    spec = pod_spec(resource_type, props)
+    if spec is not None:
+        values += [get(env, "value") for _, c in containers(spec) for env in as_list(c.get("env"))
+                   if get(env, "name") == name]
+    return [value for value in values if isinstance(value, str)]
+
+
 def _base_urls(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     """Where the stack's LLM calls go: OpenHands' LLM_BASE_URL, and behind the gateway its api_base."""
-    urls = [value for _, name, value, _ in env_entries(props) if name == "LLM_BASE_URL"] \
-        if resource_type == DOCKER_CONTAINER else []
-    spec = pod_spec(resource_type, props)
-    if spec is not None:
-        urls += [get(env, "value") for _, c in containers(spec) for env in as_list(c.get("env"))
-                 if get(env, "name") == "LLM_BASE_URL"]
-    urls += [url for text in _gateway_configs(resource_type, props) for url in _API_BASE.findall(text)]
-    return [url for url in urls if isinstance(url, str)]
-
-
-def _llm_models(resource_type: str, props: Mapping[str, Any]) -> list[str]:
-    models = [value for _, name, value, _ in env_entries(props) if name == "LLM_MODEL"] \
-        if resource_type == DOCKER_CONTAINER else []
-    spec = pod_spec(resource_type, props)
-    if spec is not None:
-        models += [get(env, "value") for _, c in containers(spec) for env in as_list(c.get("env"))
-                   if get(env, "name") == "LLM_MODEL"]
-    return [model for model in models if isinstance(model, str)]
+    return _env_values(resource_type, props, "LLM_BASE_URL") + [
+        url for text in _gateway_configs(resource_type, props) for url in _API_BASE.findall(text)]
 
 
 def key_behind_gateway_findings(resource_type: str, props: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
     """OpenHands calling Z.AI itself holds the Z.AI key, and hands it to every agent sandbox."""
-    direct = [model for model in _llm_models(resource_type, props) if model.startswith("zai/")]
+    direct = [model for model in _env_values(resource_type, props, "LLM_MODEL") if model.startswith("zai/")]
     if not direct:
         return []
     return [f"OpenHands calls Z.AI itself ({direct[0]}): it holds the Z.AI key, and agents in its sandboxes can read "
