@@ -9,7 +9,9 @@ checks the account with boto3:
   extra one are both failures;
 - the managed prefix list holds exactly the allowed IPv4 CIDRs;
 - the Network Firewall exists, is attached to the expected policy.
-One line per check, exit 0 only when all pass.
+One line per check, exit 0 only when all pass. A check never passes over nothing: an expectation
+the outputs lack (expectedEgress, peeringRoutes, allowCidrs, firewallPolicyArn) or a resource that
+does not exist fails, saying what is missing.
 """
 
 from __future__ import annotations
@@ -74,6 +76,9 @@ def check_peering(ec2: Any, peer: Any, outputs: dict[str, Any]) -> list[Result]:
     found = ec2.describe_vpc_peering_connections(VpcPeeringConnectionIds=[pcx])["VpcPeeringConnections"]
     status = found[0]["Status"]["Code"] if found else "missing"
     results = [Result("peering active", status == "active", f"{pcx} is {status}")]
+    if not outputs.get("peeringRoutes"):
+        results.append(Result("peering routes", False, "the outputs have no peeringRoutes: nothing to compare the "
+                                                       "route tables with (export VpcPeering.routes as peeringRoutes)"))
     for route in outputs.get("peeringRoutes") or []:
         side_ec2 = peer if route["side"] == "peer" else ec2
         table, cidr = route["routeTableId"], route["destinationCidr"]
@@ -110,16 +115,26 @@ def _show(key: tuple) -> str:
 
 def check_egress(ec2: Any, outputs: dict[str, Any]) -> list[Result]:
     group = outputs["securityGroupId"]
+    if not outputs.get("expectedEgress"):
+        # An absent allow-list is not an empty one: a stack's allow-list always has rules.
+        return [Result("security group egress", False, f"{group}: the outputs have no expectedEgress, nothing to "
+                                                       "compare its rules with (export EgressAllowList.expected_egress "
+                                                       "as expectedEgress)")]
+    # Filtering rules by a group that does not exist answers an empty list: ask for the group itself.
+    ec2.describe_security_groups(GroupIds=[group])
     rules = [r for page in ec2.get_paginator("describe_security_group_rules").paginate(
         Filters=[{"Name": "group-id", "Values": [group]}]) for r in page["SecurityGroupRules"] if r.get("IsEgress")]
     live = {_rule_key(r) for r in rules}
-    expected = {_rule_key(r) for r in outputs.get("expectedEgress") or []}
+    expected = {_rule_key(r) for r in outputs["expectedEgress"]}
     missing, extra = sorted(expected - live, key=str), sorted(live - expected, key=str)
     problems = [f"extra: {_show(k)}" for k in extra] + [f"missing: {_show(k)}" for k in missing]
     results = [Result("security group egress", not problems,
                       "; ".join(problems) or f"{group}: exactly the {len(expected)} allowed rules")]
     prefix_list = outputs.get("prefixListId")
-    if prefix_list:
+    if prefix_list and outputs.get("allowCidrs") is None:
+        results.append(Result("prefix list entries", False, f"{prefix_list}: the outputs have no allowCidrs, nothing "
+                                                             "to compare its entries with"))
+    elif prefix_list:
         entries = {e["Cidr"] for page in ec2.get_paginator("get_managed_prefix_list_entries").paginate(
             PrefixListId=prefix_list) for e in page["Entries"]}
         wanted = {c for c in outputs.get("allowCidrs") or [] if ipaddress.ip_network(c).version == 4}
@@ -132,6 +147,9 @@ def check_egress(ec2: Any, outputs: dict[str, Any]) -> list[Result]:
 
 def check_firewall(network_firewall: Any, outputs: dict[str, Any]) -> list[Result]:
     arn = outputs["firewallArn"]
+    if not outputs.get("firewallPolicyArn"):
+        return [Result("firewall policy", False, f"{arn}: the outputs have no firewallPolicyArn, nothing to compare "
+                                                 "the firewall's policy with")]
     firewall = network_firewall.describe_firewall(FirewallArn=arn)["Firewall"]
     policy = firewall.get("FirewallPolicyArn")
     ok = policy == outputs.get("firewallPolicyArn")

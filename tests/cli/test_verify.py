@@ -198,3 +198,46 @@ def test_outputs_that_are_no_outputs_file_exit_2_in_one_line(moto_server, tmp_pa
     make(path)
     result = ops("verify", "--outputs", str(path), endpoint=moto_server)
     assert result.returncode == 2 and result.stderr == f"error: --outputs: {path}{expected}\n", result.stderr
+
+
+@pytest.mark.parametrize("missing, check, needle", [
+    ("expectedEgress", "security group egress", "no expectedEgress, nothing to compare"),
+    ("peeringRoutes", "peering routes", "no peeringRoutes: nothing to compare"),
+    ("allowCidrs", "prefix list entries", "no allowCidrs, nothing to compare"),
+    ("firewallPolicyArn", "firewall policy", "no firewallPolicyArn, nothing to compare"),
+])
+def test_a_missing_expectation_fails_instead_of_passing_empty(account, missing, check, needle):
+    outputs, _ = account
+    found = failures({k: v for k, v in outputs.items() if k != missing})
+    assert list(found) == [check] and needle in found[check], found
+    if missing == "expectedEgress":  # an empty allow-list is no allow-list either
+        assert list(failures({**outputs, "expectedEgress": []})) == [check]
+
+
+def test_a_security_group_that_does_not_exist_fails(account):
+    # Filtering rules by a missing group answers none, which once compared equal to no expectation.
+    outputs, _ = account
+    found = failures({"securityGroupId": "sg-0123456789abcdef0", "expectedEgress": outputs["expectedEgress"]})
+    assert list(found) == ["egress"] and "InvalidGroup.NotFound" in found["egress"], found
+    found = failures({"securityGroupId": "sg-0123456789abcdef0"})
+    assert list(found) == ["security group egress"]
+
+
+def test_the_shipped_examples_export_what_verify_reads():
+    import ast
+
+    from tests.conftest import ROOT
+
+    seen: set[str] = set()
+    for program in (ROOT / "__main__.py", ROOT / "examples" / "existing-cluster" / "__main__.py"):
+        exported = {node.args[0].value for node in ast.walk(ast.parse(program.read_text()))
+                    if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "export"
+                    and isinstance(node.args[0], ast.Constant)}
+        if "securityGroupId" in exported:
+            assert {"expectedEgress", "prefixListId", "allowCidrs"} <= exported, program
+        if "firewallArn" in exported:
+            assert "firewallPolicyArn" in exported, program
+        if "peeringConnectionId" in exported:
+            assert "peeringRoutes" in exported, program
+        seen |= exported
+    assert {"securityGroupId", "firewallArn", "peeringConnectionId"} <= seen  # the checks above compared something
