@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
+import os
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_origin
 from urllib.parse import urlsplit
@@ -227,6 +228,29 @@ class StackSettings(LlmSettings):
                                            fallback_profiles=self.fallback_profiles)
 
     @property
+    def needs_aws(self) -> bool:
+        """Whether the stack creates AWS resources (and so needs a region, as pulumi-aws does)."""
+        return any(concern is not None for concern in (self.secret, self.peering, self.egress, self.eks))
+
+    def region_problems(self, region: str | None) -> list[ConfigProblem]:
+        """The region pulumi-aws will use (`aws:region`, else AWS_REGION / AWS_DEFAULT_REGION), checked
+        against what needs one: set at all, and every zone the stack names inside it."""
+        if not self.needs_aws:
+            return []
+        if not region:
+            return [ConfigProblem("aws:region", "is not set, nor AWS_REGION or AWS_DEFAULT_REGION, and the stack "
+                                                "creates AWS resources: run `pulumi config set aws:region <region>`")]
+        firewall = self.egress.firewall if self.egress is not None else None
+        if firewall is None:
+            return []
+        named = [(f"subnets[{i}]", s.availability_zone) for i, s in enumerate(firewall.subnets)]
+        named += [(f"internetRoutes[{i}]", r.availability_zone) for i, r in enumerate(firewall.internet_routes)]
+        named += [(f"returnRoutes[{i}]", r.availability_zone) for i, r in enumerate(firewall.return_routes)]
+        return [ConfigProblem(f"{config_key('egress', 'firewall')}.{where}.availabilityZone",
+                              f"{zone} is not a zone of the region the stack deploys to ({region})")
+                for where, zone in named if not (zone.startswith(region) and len(zone) == len(region) + 1)]
+
+    @property
     def llm_gateway(self) -> GatewaySettings | None:
         """The gateway when it runs (`gateway` set and not `enabled: false`)."""
         return self.gateway if self.gateway is not None and self.gateway.enabled else None
@@ -251,11 +275,13 @@ class StackSettings(LlmSettings):
 
 
 def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True, api_key_plaintext: bool = False,
-                         secret_keys: tuple[str, ...] = ()) -> StackSettings:
+                         secret_keys: tuple[str, ...] = (), aws_region: str | None | bool = True) -> StackSettings:
     """Validate every `openhands-zai:*` value (keys without the prefix). Raises ConfigError with all problems.
 
     `secret_keys` names the keys (without prefix) the stack stores encrypted: only the API key
     may be, since every other value is rendered into labels, the plan and the settings file.
+    `aws_region`: the region pulumi-aws will use (see `aws_region`), checked when the stack needs
+    one; `True` (code building settings without a stack) skips the check.
     """
     problems = [ConfigProblem(config_key(key), "is stored as a secret, but only openhands-zai:zaiApiKey may be: the "
                                                 "others are written into labels and the plan in the clear")
@@ -274,9 +300,16 @@ def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True, api_k
                                                 by_name=False)
     except ValidationError as error:
         problems.extend(problems_from(error, StackSettings))
+    if settings is not None and aws_region is not True:
+        problems.extend(settings.region_problems(aws_region or None))
     if problems or settings is None:
         raise ConfigError(problems)
     return settings
+
+
+def aws_region(configured: str | None) -> str | None:
+    """The region pulumi-aws resolves: `aws:region`, else the environment's AWS_REGION, AWS_DEFAULT_REGION."""
+    return configured or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
 
 
 # -- reading the keys as Pulumi passes them ------------------------------------------------------
@@ -303,10 +336,12 @@ class RawStackConfig:
     api_key: Any  # a secret Output, or None when unset
     api_key_plaintext: bool
     secret_keys: tuple[str, ...]  # keys (without prefix) the stack stores encrypted
+    region: str | None = None  # the AWS region pulumi-aws will use
 
     def parse(self) -> StackSettings:
         return parse_stack_settings(self.values, api_key_set=self.api_key is not None,
-                                    api_key_plaintext=self.api_key_plaintext, secret_keys=self.secret_keys)
+                                    api_key_plaintext=self.api_key_plaintext, secret_keys=self.secret_keys,
+                                    aws_region=self.region)
 
 
 def _unprefixed(keys: Any) -> dict[str, str]:
@@ -322,7 +357,7 @@ def settings_from_config(config: dict[str, str], secret_keys: list[str] | tuple[
     full_key = f"{PROJECT}:{API_KEY}"
     return parse_stack_settings(values, api_key_set=full_key in config,
                                 api_key_plaintext=full_key in config and full_key not in secret_keys,
-                                secret_keys=tuple(_unprefixed(secret_keys)))
+                                secret_keys=tuple(_unprefixed(secret_keys)), aws_region=aws_region(config.get("aws:region")))
 
 
 def read_stack_config(config: pulumi.Config | None = None) -> RawStackConfig:
@@ -347,4 +382,4 @@ def read_stack_config(config: pulumi.Config | None = None) -> RawStackConfig:
     secret |= {key for key in [*known, *passed, API_KEY] if pulumi.runtime.is_config_secret(f"{PROJECT}:{key}")}
     api_key = config.get_secret(API_KEY)
     return RawStackConfig(values=values, api_key=api_key, api_key_plaintext=api_key is not None and API_KEY not in secret,
-                          secret_keys=tuple(sorted(secret)))
+                          secret_keys=tuple(sorted(secret)), region=aws_region(pulumi.Config("aws").get("region")))

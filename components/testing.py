@@ -4,16 +4,19 @@ Used by `openhands-zai plan` and the tests, and importable by anyone unit-testin
 that uses these components: `pulumi.runtime.set_mocks(ProviderLikeMocks(), preview=False)`.
 
 Answers are deterministic and shaped like the real ones: Docker image ids and digests; AWS
-ARNs in the configured region (`aws:region`, else us-east-1) and account 123456789012, KMS key
-UUIDs, auto-named IAM resources. Secrets Manager is emulated far enough that
+ARNs in the region as pulumi-aws resolves it (`aws:region`, else `AWS_REGION`, else
+`AWS_DEFAULT_REGION`; us-east-1 when none is set, where the real provider would stop) and account
+123456789012, KMS key UUIDs, auto-named IAM resources. Secrets Manager is emulated far enough that
 `getSecretVersion` returns what a `SecretVersion` in the same program stored. EC2 ids have
-their real prefixes (pcx-, sg-, sgr-, pl-, r-); a Network Firewall gets one endpoint per subnet
-mapping, in zones a, b, c... of the region in mapping order.
+their real prefixes (pcx-, sg-, sgr-, pl-, r-). `getSubnet` answers the subnet it was asked for
+in the zone it was asked for (a filter AWS would enforce), and a Network Firewall gets one endpoint
+per subnet mapping, in that subnet's zone (a subnet never looked up gets a zone derived from its id).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from typing import Any
 
 import pulumi
@@ -51,10 +54,17 @@ class ProviderLikeMocks(pulumi_mocks.Mocks):
     def __init__(self) -> None:
         self.secret_versions: dict[str, dict[str, Any]] = {}  # secret ARN -> the AWSCURRENT version
         self.generated_secrets: set[str] = set()  # what random passwords "generated": secrets to redact
+        self.subnet_zones: dict[str, str] = {}  # subnet id -> its zone, as getSubnet answered
 
     @staticmethod
     def region(inputs: dict[str, Any] | None = None) -> str:
-        return (inputs or {}).get("region") or pulumi.Config("aws").get("region") or DEFAULT_REGION
+        """The region as pulumi-aws resolves it: the resource's, the provider config's, the environment's."""
+        return ((inputs or {}).get("region") or pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION")
+                or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION)
+
+    def subnet_zone(self, subnet_id: str, region: str) -> str:
+        """A subnet's zone: as looked up, else one derived from its id (stable, in the region)."""
+        return self.subnet_zones.get(subnet_id) or f"{region}{'abc'[int(_digest(subnet_id)[:8], 16) % 3]}"
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
         state = dict(args.inputs)
@@ -189,9 +199,9 @@ class ProviderLikeMocks(pulumi_mocks.Mocks):
             arn = f"arn:aws:network-firewall:{region}:{ACCOUNT_ID}:{kind}/{inputs.get('name', args.name)}"
             state.update(arn=arn, updateToken=_uuid(seed))
             if kind == "firewall":
-                # One endpoint per subnet mapping, in zones a, b, c... of the region, in order.
+                # One endpoint per subnet mapping, keyed by the zone of that subnet.
                 state.update(firewallStatuses=[{"syncStates": [
-                    {"availabilityZone": f"{region}{chr(ord('a') + index)}",
+                    {"availabilityZone": self.subnet_zone(str(mapping.get("subnetId")), region),
                      "attachments": [{"endpointId": f"vpce-{_digest(seed, str(index))[:17]}",
                                       "subnetId": mapping.get("subnetId"), "status": "READY"}]}
                     for index, mapping in enumerate(inputs.get("subnetMappings") or [])]}])
@@ -210,6 +220,15 @@ class ProviderLikeMocks(pulumi_mocks.Mocks):
             region = self.region(inputs)
             return {"region": region, "name": region, "id": region,
                     "endpoint": f"ec2.{region}.amazonaws.com", "description": region}, []
+        if token == "aws:ec2/getSubnet:getSubnet":
+            subnet_id, region = str(inputs.get("id") or f"subnet-{_digest(str(inputs))[:17]}"), self.region(inputs)
+            zone = inputs.get("availabilityZone") or self.subnet_zone(subnet_id, region)
+            self.subnet_zones[subnet_id] = zone
+            return {"id": subnet_id, "availabilityZone": zone,
+                    "vpcId": inputs.get("vpcId") or f"vpc-{_digest(subnet_id)[:17]}", "state": "available",
+                    "arn": f"arn:aws:ec2:{region}:{ACCOUNT_ID}:subnet/{subnet_id}", "ownerId": ACCOUNT_ID,
+                    "cidrBlock": f"10.{int(_digest(subnet_id)[:2], 16)}.0.0/24", "defaultForAz": False,
+                    "mapPublicIpOnLaunch": False, "tags": {}}, []
         if token == "aws:secretsmanager/getSecretVersion:getSecretVersion":
             version = self.secret_versions.get(str(inputs.get("secretId")))
             if version is None:

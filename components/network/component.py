@@ -15,7 +15,8 @@ Creates:
   port to the prefix list (IPv6 CIDRs get their own rules), DNS to the resolver, each described;
 - optionally an AWS Network Firewall domain allow-list: a stateful rule group (ALLOWLIST of
   `allowDomains` on TLS SNI and HTTP Host), a strict-order policy that drops established
-  traffic nothing allowed, the firewall in the given subnets, and the routes that put its
+  traffic nothing allowed, the firewall in the given subnets (each read from EC2 in its stated
+  zone), and the routes that put its
   endpoints on the internet path (NAT subnets' default route, and the return route from the
   internet gateway's edge route table).
 
@@ -256,13 +257,17 @@ class EgressAllowList(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
+        # Each subnet read from EC2 with the zone the stack says it is in: at `pulumi up` a wrong zone
+        # fails here ("no matching EC2 Subnet"), before any route points at an endpoint that is not there.
+        subnets = [aws.ec2.get_subnet_output(id=subnet.subnet_id, availability_zone=subnet.availability_zone,
+                                             vpc_id=settings.vpc_id, opts=pulumi.InvokeOptions(parent=self))
+                   for subnet in firewall.subnets]
         network_firewall = aws.networkfirewall.Firewall(
             f"{name}-firewall",
             name=f"{prefix}-egress",
             vpc_id=settings.vpc_id,
             firewall_policy_arn=policy.arn,
-            subnet_mappings=[aws.networkfirewall.FirewallSubnetMappingArgs(subnet_id=subnet)
-                             for subnet in firewall.subnet_ids],
+            subnet_mappings=[aws.networkfirewall.FirewallSubnetMappingArgs(subnet_id=subnet.id) for subnet in subnets],
             delete_protection=firewall.delete_protection,
             tags=tags,
             opts=child,

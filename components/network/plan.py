@@ -120,7 +120,7 @@ def firewall_endpoint(statuses: Any, availability_zone: str) -> str:
                     if endpoint:
                         return endpoint
     raise ValueError(f"the firewall has no endpoint in {availability_zone}: add a firewall subnet in that zone "
-                     "(openhands-zai:egress.firewall.subnetIds)")
+                     "(openhands-zai:egress.firewall.subnets)")
 
 
 # -- in a cluster ------------------------------------------------------------------------------

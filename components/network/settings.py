@@ -92,12 +92,39 @@ class ReturnRoute(SettingsModel):
     availability_zone: AvailabilityZone
 
 
+class FirewallSubnet(SettingsModel):
+    """A subnet for one firewall endpoint, and its zone (checked against the subnet at `pulumi up`)."""
+
+    subnet_id: SubnetId
+    availability_zone: AvailabilityZone
+
+
+def _one_per_zone(subnets: tuple[FirewallSubnet, ...]) -> tuple[FirewallSubnet, ...]:
+    # Network Firewall takes one subnet per zone: its endpoint there serves the whole zone.
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    for index, subnet in enumerate(subnets):
+        earlier = [s for s in subnets[:index] if s.subnet_id == subnet.subnet_id]
+        if earlier:
+            found.append(((index, "subnetId"), f"{subnet.subnet_id} is listed twice"))
+        elif subnet.availability_zone in [s.availability_zone for s in subnets[:index]]:
+            found.append(((index, "availabilityZone"), f"{subnet.availability_zone} has a firewall subnet already: "
+                                                       "Network Firewall takes one subnet per zone"))
+    if found:
+        raise problems_at("FirewallSettings", found)
+    return subnets
+
+
 class FirewallSettings(SettingsModel):
     """An AWS Network Firewall domain allow-list on the internet path."""
 
+    unknown_key_hints = (
+        (r"^subnetIds$", "moved in 0.9.0: firewall.subnets: [{subnetId, availabilityZone}], so the plan knows "
+                         "which zone each firewall endpoint serves"),
+    )
+
     enabled: Flag = False
-    subnet_ids: Annotated[tuple[SubnetId, ...], AfterValidator(_each_once),
-                          Hint("a list of ids like subnet-0123456789abcdef0")] = Field((), validate_default=True)
+    subnets: Annotated[tuple[FirewallSubnet, ...], AfterValidator(_one_per_zone),
+                       Hint("a list of {subnetId, availabilityZone}")] = Field((), validate_default=True)
     internet_routes: tuple[InternetRoute, ...] = ()
     return_routes: tuple[ReturnRoute, ...] = Field((), validate_default=True)
     delete_protection: Flag = True
@@ -105,12 +132,29 @@ class FirewallSettings(SettingsModel):
     # keeps the group to allowCidrs too (both layers must agree: list the API's addresses).
     allow_https_to_firewall: Flag = True
 
-    @field_validator("subnet_ids")
+    @field_validator("subnets")
     @classmethod
-    def _somewhere_to_run(cls, subnets: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+    def _somewhere_to_run(cls, subnets: tuple[FirewallSubnet, ...], info: ValidationInfo) -> tuple:
         if info.data.get("enabled") and not subnets:
-            raise problem("must list at least one subnet for the firewall's endpoints (one per zone it serves)")
+            raise problem("must list at least one {subnetId, availabilityZone} for the firewall's endpoints (one per "
+                          "zone it serves)")
         return subnets
+
+    @field_validator("internet_routes", "return_routes")
+    @classmethod
+    def _routes_in_served_zones(cls, routes: tuple[Any, ...], info: ValidationInfo) -> tuple[Any, ...]:
+        # A route through the firewall goes to its endpoint in the route's zone: there must be one.
+        subnets = info.data.get("subnets")
+        if not subnets:
+            return routes
+        served = sorted(s.availability_zone for s in subnets)
+        found: list[tuple[tuple[str | int, ...], str]] = [
+            ((index, "availabilityZone"), f"{route.availability_zone} has no firewall subnet, so no firewall endpoint "
+                                          f"(subnets in {', '.join(served)}): add one there to firewall.subnets")
+            for index, route in enumerate(routes) if route.availability_zone not in served]
+        if found:
+            raise problems_at(cls.__name__, found)
+        return routes
 
     @field_validator("return_routes")
     @classmethod

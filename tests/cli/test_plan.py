@@ -278,7 +278,8 @@ NET_STACK = {
     "openhands-zai:peering": NET_PEERING,
     "openhands-zai:egress": {
         "vpcId": "vpc-0a1b2c3d4e5f60718", "dnsResolverCidr": "10.20.0.2/32",
-        "firewall": {"enabled": True, "subnetIds": ["subnet-0a1b2c3d4e5f60731", "subnet-0a1b2c3d4e5f60732"],
+        "firewall": {"enabled": True, "subnets": [{"subnetId": "subnet-0a1b2c3d4e5f60731", "availabilityZone": "eu-west-1a"},
+                                             {"subnetId": "subnet-0a1b2c3d4e5f60732", "availabilityZone": "eu-west-1b"}],
                      "internetRoutes": [{"routeTableId": "rtb-0a1b2c3d4e5f60741", "availabilityZone": "eu-west-1a"},
                                         {"routeTableId": "rtb-0a1b2c3d4e5f60742", "availabilityZone": "eu-west-1b"}],
                      "returnRoutes": [{"routeTableId": "rtb-0a1b2c3d4e5f60750", "destinationCidr": "10.20.0.0/24",
@@ -323,10 +324,61 @@ def test_network_stack_plans_peering_on_both_sides_and_the_egress_layers(tmp_pat
 
 
 def test_insecure_override_plans_with_a_warning(tmp_path):
-    stack = {"openhands-zai:egress": {"vpcId": "vpc-0a1b2c3d", "allowCidrs": ["0.0.0.0/0"], "allowInsecureEgress": True}}
+    stack = {"aws:region": "eu-west-1",
+             "openhands-zai:egress": {"vpcId": "vpc-0a1b2c3d", "allowCidrs": ["0.0.0.0/0"], "allowInsecureEgress": True}}
     result = run_cli("plan", "--stack", "case", "--config-file", str(write_stack(tmp_path, stack)), "--format", "json")
     assert result.returncode == 0, result.stderr
     assert any("allowInsecureEgress is true" in w for w in json.loads(result.stdout)["warnings"])
+
+
+STAGING = ROOT / "examples" / "stacks" / "Pulumi.staging.yaml"
+
+
+def _firewall_routes(plan: dict) -> dict[str, str]:
+    """Route table -> the firewall endpoint its default route targets."""
+    return {r["inputs"]["routeTableId"]: r["inputs"]["vpcEndpointId"] for r in plan["resources"]
+            if r["type"] == "aws:ec2/route:Route" and r["inputs"].get("vpcEndpointId")}
+
+
+def test_the_staging_template_with_firewall_subnets_in_1a_and_1c_plans(tmp_path):
+    import yaml
+
+    config = yaml.safe_load(STAGING.read_text())["config"]
+    zones = [s["availabilityZone"] for s in config["openhands-zai:egress"]["firewall"]["subnets"]]
+    assert zones == ["eu-west-1a", "eu-west-1c"]  # not a, b in order: the mock must read the zones
+    result = run_cli("plan", "--stack", "staging", "--config-file", str(STAGING), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    routes = _firewall_routes(json.loads(result.stdout))
+    # Each zone's route table goes to the endpoint in its own zone: two tables, two endpoints.
+    assert len(set(routes.values())) == 2 and routes["rtb-0a1b2c3d4e5f60741"] != routes["rtb-0a1b2c3d4e5f60742"]
+
+
+def test_a_route_in_a_zone_without_a_firewall_subnet_is_a_config_error(tmp_path):
+    text = STAGING.read_text().replace("rtb-0a1b2c3d4e5f60742, availabilityZone: eu-west-1c",
+                                       "rtb-0a1b2c3d4e5f60742, availabilityZone: eu-west-1b")
+    path = tmp_path / "Pulumi.zone.yaml"
+    path.write_text(text)
+    result = run_cli("plan", "--stack", "zone", "--config-file", str(path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: openhands-zai:egress.firewall.internetRoutes[1].availabilityZone: "
+                                    "eu-west-1b has no firewall subnet"), result.stderr
+
+
+def test_the_region_comes_from_aws_region_or_the_environment_as_pulumi_aws_resolves_it(tmp_path):
+    path = tmp_path / "Pulumi.noregion.yaml"
+    path.write_text("\n".join(line for line in STAGING.read_text().splitlines() if "aws:region" not in line))
+    args = ("plan", "--stack", "noregion", "--config-file", str(path), "--format", "json")
+    result = run_cli(*args, drop=("ZAI_API_KEY", "AWS_REGION", "AWS_DEFAULT_REGION"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: aws:region: is not set, nor AWS_REGION or AWS_DEFAULT_REGION"), result.stderr
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        result = run_cli(*args, env_extra={variable: "eu-west-1"}, drop=("ZAI_API_KEY", "AWS_REGION", "AWS_DEFAULT_REGION"))
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["outputs"]["secretArn"].startswith("arn:aws:secretsmanager:eu-west-1:")
+    result = run_cli(*args, env_extra={"AWS_REGION": "us-east-2"}, drop=("ZAI_API_KEY", "AWS_REGION", "AWS_DEFAULT_REGION"))
+    assert result.returncode == 2
+    assert "openhands-zai:egress.firewall.subnets[0].availabilityZone: eu-west-1a is not a zone of the region the " \
+           "stack deploys to (us-east-2)" in result.stderr
 
 
 def test_with_allow_https_to_firewall_off_the_group_has_only_443_to_the_prefix_list_and_dns(tmp_path):

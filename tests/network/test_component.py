@@ -9,7 +9,8 @@ from tests.helpers import egress_settings, peering_settings
 from tests.mock_engine import MOCKS, OPTIONS, deploy
 from tests.network.test_settings import CROSS, EGRESS, PEERING
 
-FIREWALL = {"enabled": True, "subnetIds": ["subnet-0a1b2c3d", "subnet-0a1b2c3e"],
+FIREWALL = {"enabled": True, "subnets": [{"subnetId": "subnet-0a1b2c3d", "availabilityZone": "us-east-1a"},
+                                              {"subnetId": "subnet-0a1b2c3e", "availabilityZone": "us-east-1b"}],
             "internetRoutes": [{"routeTableId": "rtb-0000000a", "availabilityZone": "us-east-1a"},
                                {"routeTableId": "rtb-0000000b", "availabilityZone": "us-east-1b"}],
             "returnRoutes": [{"routeTableId": "rtb-000000ff", "destinationCidr": "10.20.0.0/24",
@@ -130,3 +131,23 @@ def test_firewall_allow_list_policy_and_routes_through_its_endpoints():
     assert len(endpoints) == 2 and all(e.startswith("vpce-") for e in endpoints)  # one per zone
     assert routes["rtb-000000ff"]["destinationCidrBlock"] == "10.20.0.0/24"
     assert routes["rtb-000000ff"]["vpcEndpointId"] == routes["rtb-0000000a"]["vpcEndpointId"]  # same zone, symmetric
+    # Each subnet was read from EC2 with the zone the stack gives it (AWS refuses a wrong one), in the VPC.
+    lookups = [c.args for c in MOCKS.calls if c.token == "aws:ec2/getSubnet:getSubnet"
+               and c.args.get("id") in ("subnet-0a1b2c3d", "subnet-0a1b2c3e")]
+    assert sorted((c["id"], c["availabilityZone"], c["vpcId"]) for c in lookups) == [
+        ("subnet-0a1b2c3d", "us-east-1a", EGRESS["vpcId"]), ("subnet-0a1b2c3e", "us-east-1b", EGRESS["vpcId"])]
+
+
+def test_the_mocked_firewall_keys_its_endpoints_by_the_zones_of_its_subnets_not_their_order():
+    from openhands_zai.testing import ProviderLikeMocks
+
+    mocks = ProviderLikeMocks()
+    for subnet, zone in (("subnet-0000000c", "eu-west-1c"), ("subnet-0000000a", "eu-west-1a")):
+        mocks.call(pulumi.runtime.MockCallArgs("aws:ec2/getSubnet:getSubnet",
+                                               {"id": subnet, "availabilityZone": zone}, ""))
+    _, state = mocks.new_resource(pulumi.runtime.MockResourceArgs(
+        "aws:networkfirewall/firewall:Firewall", "fw", {"name": "fw", "region": "eu-west-1", "subnetMappings": [
+            {"subnetId": "subnet-0000000c"}, {"subnetId": "subnet-0000000a"}]}, None, None, True))
+    states = state["firewallStatuses"][0]["syncStates"]
+    assert [(s["availabilityZone"], s["attachments"][0]["subnetId"]) for s in states] == [
+        ("eu-west-1c", "subnet-0000000c"), ("eu-west-1a", "subnet-0000000a")]

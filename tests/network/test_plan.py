@@ -11,7 +11,8 @@ from tests.network.test_settings import EGRESS, PEERING
 
 # The oldest Kubernetes the cluster target supports, and the newest schemas kubernetes-validate bundles.
 K8S_VERSIONS = ["1.30.0", kubernetes_validate.utils.latest_version()]
-FIREWALL = {"enabled": True, "subnetIds": ["subnet-0a1b2c3d", "subnet-0a1b2c3e"]}
+FIREWALL = {"enabled": True, "subnets": [{"subnetId": "subnet-0a1b2c3d", "availabilityZone": "us-east-1a"},
+                                              {"subnetId": "subnet-0a1b2c3e", "availabilityZone": "us-east-1b"}]}
 
 
 def egress(**change):

@@ -17,6 +17,7 @@ PEERING = {
 }
 CROSS = {"peerOwnerId": "210987654321", "peerRegion": "eu-central-1",
          "peerRoleArn": "arn:aws:iam::210987654321:role/openhands-zai-peering"}
+ONE_SUBNET = [{"subnetId": "subnet-0a1b2c3d", "availabilityZone": "eu-west-1a"}]
 EGRESS = {"vpcId": "vpc-0a1b2c3d4e5f60718", "allowCidrs": ["203.0.113.0/24"]}
 
 
@@ -100,16 +101,18 @@ def test_egress_defaults_the_domain_to_the_endpoint_host_and_adds_the_peer_range
     ({"vpcId": "vpc-xyz"}, "vpcId"),
     ({"allowCidrs": []}, "allowCidrs"),
     ({"dnsResolverCidr": "10.0.0.2"}, "dnsResolverCidr"),
-    ({"firewall": {"enabled": True, "subnetIds": ["sub-1"]}}, "firewall.subnetIds[0]"),
-    ({"firewall": {"enabled": True, "subnetIds": ["subnet-0a1b2c3d"],
+    ({"firewall": {"enabled": True, "subnets": [{"subnetId": "sub-1", "availabilityZone": "eu-west-1a"}]}},
+     "firewall.subnets[0].subnetId"),
+    ({"firewall": {"enabled": True, "subnetIds": ["subnet-0a1b2c3d"]}}, "firewall.subnetIds"),  # moved in 0.9.0
+    ({"firewall": {"enabled": True, "subnets": ONE_SUBNET,
                    "internetRoutes": [{"routeTableId": "rtb-0a1b2c3d", "availabilityZone": "eu-west-1"}]}},
      "firewall.internetRoutes[0].availabilityZone"),
-    ({"firewall": {"enabled": True, "subnetIds": ["subnet-0a1b2c3d"],
+    ({"firewall": {"enabled": True, "subnets": ONE_SUBNET,
                    "internetRoutes": [{"routeTableId": "rtb-0a1b2c3d", "availabilityZone": "eu-west-1a"}]}},
      "firewall.returnRoutes"),
-    ({"firewall": {"enabled": True, "subnetIds": ["subnet-0a1b2c3d"]}, "allowDomains": []}, "allowDomains"),
+    ({"firewall": {"enabled": True, "subnets": ONE_SUBNET}, "allowDomains": []}, "allowDomains"),
     ({"firewal": {}}, "firewal"),
-    ({"allowCidrs": [], "firewall": {"enabled": True, "subnetIds": ["subnet-0a1b2c3d"],
+    ({"allowCidrs": [], "firewall": {"enabled": True, "subnets": ONE_SUBNET,
                                      "allowHttpsToFirewall": False}}, "allowCidrs"),
 ])
 def test_bad_egress_values_name_their_key(change, key):
@@ -126,7 +129,7 @@ def test_the_override_opens_the_internet_and_warns():
 
 def test_firewall_alone_may_carry_the_allow_list():
     egress = EgressSettings.model_validate({"vpcId": "vpc-0a1b2c3d", "allowDomains": [".z.ai", "API.Z.AI"],
-                                            "firewall": {"enabled": True, "subnetIds": ["subnet-0a1b2c3d"]}},
+                                            "firewall": {"enabled": True, "subnets": ONE_SUBNET}},
                                            ).resolved("api.z.ai", None)
     assert egress.allow_cidrs == () and egress.allow_domains == (".z.ai", "api.z.ai")
     assert egress.firewall.delete_protection is True
