@@ -239,8 +239,14 @@ class EgressSettings(SettingsModel):
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        if not self.allow_insecure_egress:
-            return ()
-        wide = ", ".join(c for c in self.allow_cidrs if ipaddress.ip_network(c) in _WIDE) or "the listed CIDRs"
-        return (f"openhands-zai:egress.allowInsecureEgress is true: egress may reach {wide} on ports "
-                f"{', '.join(map(str, self.ports))}; OpenHands runs model-written code",)
+        found = []
+        if self.firewall is not None and self.firewall.internet_routes:
+            # AWS refuses a second 0.0.0.0/0 in a table (RouteAlreadyExists); README, "Known limits".
+            found.append("openhands-zai:egress.firewall.internetRoutes: each route table must not hold a 0.0.0.0/0 route "
+                         "yet (a NAT subnet's table usually does): `pulumi up` creates one and AWS answers "
+                         "RouteAlreadyExists")
+        if self.allow_insecure_egress:
+            wide = ", ".join(c for c in self.allow_cidrs if ipaddress.ip_network(c) in _WIDE) or "the listed CIDRs"
+            found.append(f"openhands-zai:egress.allowInsecureEgress is true: egress may reach {wide} on ports "
+                         f"{', '.join(map(str, self.ports))}; OpenHands runs model-written code")
+        return tuple(found)

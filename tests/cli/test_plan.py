@@ -211,7 +211,11 @@ def test_a_secret_other_than_the_key_is_refused_and_not_printed(tmp_path):
 def test_example_stacks_plan_cleanly(stack_file):
     result = planned(stack_file.stem.split(".", 1)[1], stack_file)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["warnings"] == []
+    # The one warning a template may carry: its firewall's default routes must not collide with
+    # a default route the table already has (a limit of this release, README "Known limits").
+    routes_through_the_firewall = "internetRoutes" in stack_file.read_text()
+    assert [w.split(":", 2)[1] for w in json.loads(result.stdout)["warnings"]] == (
+        ["egress.firewall.internetRoutes"] if routes_through_the_firewall else [])
 
 
 def test_an_unexpected_failure_exits_1_in_one_line_without_the_key(tmp_path):
