@@ -138,11 +138,18 @@ def summarize(records: Iterable[dict[str, Any]], arn: str, name: str, start: dt.
     return sorted(by_principal.values(), key=lambda r: (r.expected, -r.reads, r.principal))
 
 
+# Nothing to compare with the readers is not a pass: the stack reads the key on every `up` (Docker)
+# or hourly (the External Secrets Operator), so a silent window usually means the events are elsewhere.
+NO_READS = ("no reads found: nothing to compare with the readers. Either nothing read the key in this window, or "
+            "CloudTrail does not record these events where audit looked (LookupEvents covers this region's management "
+            "events; a trail's bucket with --trail-bucket)")
+
+
 def report_text(arn: str, since: str, source: str, readers: set[str], rows: list[Reader]) -> str:
     lines = [f"audit: {EVENT} on {arn} in the last {since} ({source})",
              f"readers (resource policy and --expect): {', '.join(sorted(readers)) or 'none'}"]
     if not rows:
-        lines.append("no reads found")
+        lines.append(NO_READS)
     else:
         width = max(len(r.principal) for r in rows)
         lines.append(f"  {'PRINCIPAL':<{width}}  {'READS':>5}  {'DENIED':>6}  {'FIRST':<20}  {'LAST':<20}  SOURCES")
@@ -191,7 +198,8 @@ def main(args: Any) -> int:
     if args.format == "json":
         print(json.dumps({"secretArn": arn, "since": args.since, "start": start.isoformat(), "source": source,
                           "readers": sorted(readers), "principals": [asdict(r) for r in rows],
-                          "flagged": [r.principal for r in rows if not r.expected]}, indent=2))
+                          "flagged": [r.principal for r in rows if not r.expected],
+                          "problem": None if rows else NO_READS}, indent=2))
     else:
         print(report_text(arn, args.since, source, readers, rows))
-    return 1 if any(not r.expected for r in rows) else 0
+    return 1 if not rows or any(not r.expected for r in rows) else 0

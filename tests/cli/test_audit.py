@@ -157,6 +157,19 @@ def test_audit_passes_when_only_readers_read(moto_server):
     assert "0 outside the readers" in result.stdout
 
 
+def test_audit_that_finds_no_reads_does_not_pass(moto_server):
+    # Only another secret's reads and reads older than the window: nothing to compare with the readers.
+    arn = _secret_with_readers(moto_server)
+    location = _trail_logs(moto_server, [record("openhands-zai/other/zai-api-key", USER, 1)],
+                           old_records=[record(arn, role_session(), 24 * 30)])
+    result = ops("audit", "--secret-id", arn, "--trail-bucket", location, endpoint=moto_server)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "no reads found: nothing to compare with the readers" in result.stdout
+    report = json.loads(ops("audit", "--secret-id", arn, "--trail-bucket", location, "--format", "json",
+                            endpoint=moto_server).stdout)
+    assert report["principals"] == [] and report["problem"].startswith("no reads found")
+
+
 @pytest.mark.parametrize("args,expected", [
     (["--since", "forever"], "error: --since:"),
     (["--trail-bucket", "bucket/logs"], "error: --trail-bucket:"),
