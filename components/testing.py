@@ -8,7 +8,9 @@ ARNs in the region as pulumi-aws resolves it (`aws:region`, else `AWS_REGION`, e
 `AWS_DEFAULT_REGION`; us-east-1 when none is set, where the real provider would stop) and account
 123456789012, KMS key UUIDs, auto-named IAM resources. Secrets Manager is emulated far enough that
 `getSecretVersion` returns what a `SecretVersion` in the same program stored. EC2 ids have
-their real prefixes (pcx-, sg-, sgr-, pl-, r-). `getSubnet` answers the subnet it was asked for
+their real prefixes (pcx-, sg-, sgr-, pl-, r-), and what EC2 refuses twice is refused twice (a
+second route to one destination in one table: RouteAlreadyExists; an identical egress rule:
+InvalidPermission.Duplicate); a route table's pre-existing routes are unknown offline. `getSubnet` answers the subnet it was asked for
 in the zone it was asked for (a filter AWS would enforce), and a Network Firewall gets one endpoint
 per subnet mapping, in that subnet's zone (a subnet never looked up gets a zone derived from its id).
 """
@@ -55,6 +57,9 @@ class ProviderLikeMocks(pulumi_mocks.Mocks):
         self.secret_versions: dict[str, dict[str, Any]] = {}  # secret ARN -> the AWSCURRENT version
         self.generated_secrets: set[str] = set()  # what random passwords "generated": secrets to redact
         self.subnet_zones: dict[str, str] = {}  # subnet id -> its zone, as getSubnet answered
+        # What AWS refuses twice: a route to one destination in one table, an identical egress rule.
+        self.routes: set[tuple[str, str]] = set()
+        self.egress_rules: set[tuple[Any, ...]] = set()
 
     @staticmethod
     def region(inputs: dict[str, Any] | None = None) -> str:
@@ -161,6 +166,11 @@ class ProviderLikeMocks(pulumi_mocks.Mocks):
         if args.typ == "aws:ec2/peeringConnectionOptions:PeeringConnectionOptions":
             return inputs["vpcPeeringConnectionId"], state
         if args.typ == "aws:ec2/route:Route":
+            route = (str(inputs["routeTableId"]), str(inputs["destinationCidrBlock"]))
+            if route in self.routes:
+                raise Exception(f"RouteAlreadyExists: The route identified by {route[1]} already exists "
+                                f"(in {route[0]})")
+            self.routes.add(route)
             # The Terraform provider's route id: r-<route table id><hash of the destination>.
             return f"r-{inputs['routeTableId']}{int(_digest(inputs['destinationCidrBlock'])[:8], 16)}", state
         if args.typ == "aws:ec2/securityGroup:SecurityGroup":
@@ -169,6 +179,12 @@ class ProviderLikeMocks(pulumi_mocks.Mocks):
                          name=inputs.get("name") or f"{args.name}-{seed[:7]}", ingress=[], egress=[])
             return group, state
         if args.typ == "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":
+            same = tuple(str(inputs.get(k)) for k in ("securityGroupId", "ipProtocol", "fromPort", "toPort", "cidrIpv4",
+                                                      "cidrIpv6", "prefixListId", "referencedSecurityGroupId"))
+            if same in self.egress_rules:
+                raise Exception("InvalidPermission.Duplicate: the specified rule already exists in "
+                                f"{inputs.get('securityGroupId')}")
+            self.egress_rules.add(same)
             rule = f"sgr-{seed[:17]}"
             state.update(arn=f"arn:aws:ec2:{region}:{ACCOUNT_ID}:security-group-rule/{rule}", securityGroupRuleId=rule)
             return rule, state

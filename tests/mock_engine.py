@@ -54,6 +54,9 @@ def deploy(program):
     fetched out so a missing result fails loudly instead of skipping the checks.
     """
     resolved = {}
+    # Each program is a stack of its own: what EC2 refuses twice (routes, rules) starts empty.
+    MOCKS.routes.clear()
+    MOCKS.egress_rules.clear()
 
     @pulumi.runtime.test
     def run():

@@ -151,3 +151,26 @@ def test_the_mocked_firewall_keys_its_endpoints_by_the_zones_of_its_subnets_not_
     states = state["firewallStatuses"][0]["syncStates"]
     assert [(s["availabilityZone"], s["attachments"][0]["subnetId"]) for s in states] == [
         ("eu-west-1c", "subnet-0000000c"), ("eu-west-1a", "subnet-0000000a")]
+
+
+def test_the_mocks_refuse_what_ec2_refuses_twice():
+    from openhands_zai.testing import ProviderLikeMocks
+
+    mocks = ProviderLikeMocks()
+
+    def route(name):
+        return mocks.new_resource(pulumi.runtime.MockResourceArgs(
+            "aws:ec2/route:Route", name, {"routeTableId": "rtb-0000000a", "destinationCidrBlock": "0.0.0.0/0"},
+            None, None, True))
+
+    def rule(name):
+        return mocks.new_resource(pulumi.runtime.MockResourceArgs(
+            "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", name,
+            {"securityGroupId": "sg-0000000a", "ipProtocol": "tcp", "fromPort": 443, "toPort": 443,
+             "cidrIpv4": "203.0.113.0/24"}, None, None, True))
+
+    route("first"), rule("first")
+    with pytest.raises(Exception, match="RouteAlreadyExists"):
+        route("second")
+    with pytest.raises(Exception, match="InvalidPermission.Duplicate"):
+        rule("second")
