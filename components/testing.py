@@ -10,9 +10,10 @@ ARNs in the region as pulumi-aws resolves it (`aws:region`, else `AWS_REGION`, e
 `getSecretVersion` returns what a `SecretVersion` in the same program stored. EC2 ids have
 their real prefixes (pcx-, sg-, sgr-, pl-, r-), and what EC2 refuses twice is refused twice (a
 second route to one destination in one table: RouteAlreadyExists; an identical egress rule:
-InvalidPermission.Duplicate); a route table's pre-existing routes are unknown offline. `getSubnet` answers the subnet it was asked for
-in the zone it was asked for (a filter AWS would enforce), and a Network Firewall gets one endpoint
-per subnet mapping, in that subnet's zone (a subnet never looked up gets a zone derived from its id).
+InvalidPermission.Duplicate); a route table's pre-existing routes are unknown offline.
+`getSubnet` answers the subnet it was asked for in the zone it was asked for (a filter AWS would
+enforce), and a Network Firewall gets one endpoint per subnet mapping, in that subnet's zone (a
+subnet never looked up gets a zone derived from its id).
 """
 
 from __future__ import annotations

@@ -45,8 +45,7 @@ def target_for(settings: Any, url: str | None) -> GatewayTarget | None:
             f"http://127.0.0.1:{gateway.port}", served,
             f" (it runs in the cluster: `kubectl -n {settings.kubernetes.namespace} port-forward "
             f"svc/openhands-gateway {gateway.port}` first, or pass --gateway-url)")
-    host = settings.docker.listen_address if settings.docker.listen_address not in ("0.0.0.0", "::") else "127.0.0.1"
-    return GatewayTarget(f"http://{host}:{gateway.port}", served,
+    return GatewayTarget(f"http://127.0.0.1:{gateway.port}", served,
                                         " (on the Docker host: run doctor there, or pass --gateway-url)")
 
 

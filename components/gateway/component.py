@@ -17,7 +17,6 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
-from ..docker.plan import host_addresses
 from ..docker.settings import DockerSettings
 from ..llm.plan import LlmRoute
 from ..llm.settings import LlmSettings
@@ -74,8 +73,10 @@ class LlmGateway(pulumi.ComponentResource):
             image=image.image_id,
             command=plan.command(settings),
             envs=envs,
+            # Never wider than the host's loopback and the bridge gateway, whatever listenAddress the UI
+            # has: only OpenHands, its sandboxes and the operator on the host call the gateway.
             ports=[docker.ContainerPortArgs(internal=settings.port, external=settings.port, ip=address)
-                   for address in host_addresses(args.docker)],
+                   for address in plan.docker_addresses(args.docker.sandbox_gateway)],
             uploads=[docker.ContainerUploadArgs(file=plan.CONFIG_PATH, content=plan.config_yaml(args.llm, settings))],
             restart="unless-stopped",
             healthcheck=docker.ContainerHealthcheckArgs(

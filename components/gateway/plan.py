@@ -138,6 +138,11 @@ def command(settings: GatewaySettings) -> list[str]:
             "--telemetry", "False"]
 
 
+def docker_addresses(sandbox_gateway: str) -> list[str]:
+    """Where the Docker target publishes the gateway: loopback, and the bridge gateway for containers."""
+    return ["127.0.0.1"] + ([sandbox_gateway] if sandbox_gateway != "127.0.0.1" else [])
+
+
 def docker_url(settings: GatewaySettings) -> str:
     """Where OpenHands and its sandboxes reach the gateway on a Docker host (host-gateway)."""
     return f"http://host.docker.internal:{settings.port}"

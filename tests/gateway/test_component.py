@@ -25,7 +25,8 @@ def created_under(prefix):
 
 
 def test_docker_gateway_holds_the_key_and_openhands_only_the_gateways():
-    stack = settings(gateway={"rpm": 20}, fallbackProfiles=["coding"], docker={"containerName": "gw-app"})
+    stack = settings(gateway={"rpm": 20}, fallbackProfiles=["coding"],
+                     docker={"containerName": "gw-app", "listenAddress": "0.0.0.0"})
     made = {}
 
     def program():

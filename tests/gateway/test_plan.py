@@ -136,3 +136,9 @@ def test_with_cilium_the_domain_allow_list_covers_the_gateway_too():
                               cilium=True,
                               pod_labels={"app.kubernetes.io/name": "openhands"})
     assert without[-1]["spec"]["endpointSelector"] == {"matchLabels": {"app.kubernetes.io/name": "openhands"}}
+
+
+def test_the_docker_gateway_is_published_on_loopback_and_the_bridge_gateway_only():
+    # Whatever listenAddress the UI has: only OpenHands, its sandboxes and the operator call it.
+    assert plan.docker_addresses("172.17.0.1") == ["127.0.0.1", "172.17.0.1"]
+    assert plan.docker_addresses("127.0.0.1") == ["127.0.0.1"]
