@@ -24,11 +24,14 @@ class ServerKeys:
     sandbox_session_key: pulumi.Output[str] | None = None
 
 
+def random_key(name: str, parent: pulumi.Resource, prefix: str = "") -> pulumi.Output[str]:
+    """A random 48-character key (letters and digits: safe in env and JSON), a child of `parent`, secret."""
+    password = random.RandomPassword(name, length=48, special=False, opts=pulumi.ResourceOptions(parent=parent))
+    return pulumi.Output.secret(password.result.apply(lambda value: prefix + value) if prefix else password.result)
+
+
 def server_keys(name: str, parent: pulumi.Resource, sandbox_session: bool = False) -> ServerKeys:
-    """Random 48-character keys, children of `parent` (letters and digits: safe in env and JSON)."""
-    def key(suffix: str) -> pulumi.Output[str]:
-        password = random.RandomPassword(f"{name}-{suffix}", length=48, special=False,
-                                         opts=pulumi.ResourceOptions(parent=parent))
-        return pulumi.Output.secret(password.result)
-    return ServerKeys(jwt_secret=key("jwt-secret"), agent_secret_key=key("agent-secret-key"),
-                      sandbox_session_key=key("sandbox-session-key") if sandbox_session else None)
+    """The server's keys, children of `parent`."""
+    return ServerKeys(jwt_secret=random_key(f"{name}-jwt-secret", parent),
+                      agent_secret_key=random_key(f"{name}-agent-secret-key", parent),
+                      sandbox_session_key=random_key(f"{name}-sandbox-session-key", parent) if sandbox_session else None)

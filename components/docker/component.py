@@ -30,10 +30,10 @@ from .plan import browser_url, container_env, container_labels, healthcheck_comm
 from .settings import DockerSettings
 
 
-def pull_image(name: str, release: OpenHandsRelease, opts: pulumi.ResourceOptions) -> docker.RemoteImage:
+def pull_image(name: str, reference: str, opts: pulumi.ResourceOptions) -> docker.RemoteImage:
     return docker.RemoteImage(
         name,
-        name=release.image,
+        name=reference,
         keep_locally=True,  # a replaced container must not delete the image under a running one
         opts=opts,
     )
@@ -78,7 +78,7 @@ class OpenHandsContainer(pulumi.ComponentResource):
         # The socket mount below is the policy pack's one sandbox-runtime exception; say so on the container.
         labels = {**args.tags, **labels, SANDBOX_RUNTIME_LABEL: SANDBOX_RUNTIME_DOCKER_SOCKET}
 
-        image = args.image or pull_image(f"{name}-image", release, pulumi.ResourceOptions(parent=self))
+        image = args.image or pull_image(f"{name}-image", release.image, pulumi.ResourceOptions(parent=self))
         state = docker.Volume(
             f"{name}-state",
             name=settings.state_volume,

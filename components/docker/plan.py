@@ -58,8 +58,13 @@ def container_labels(llm: LlmSettings, release: OpenHandsRelease, debug: DebugSe
     }
 
 
+def http_probe(port: int, path: str) -> list[str]:
+    """A Docker healthcheck that GETs `path` on the container's own port with its Python."""
+    return ["CMD", "python", "-c", _HEALTH_PROBE.format(port=port, path=path)]
+
+
 def healthcheck_command(release: OpenHandsRelease) -> list[str]:
-    return ["CMD", "python", "-c", _HEALTH_PROBE.format(port=release.port, path=release.health_path)]
+    return http_probe(release.port, release.health_path)
 
 
 def host_addresses(docker_settings: DockerSettings) -> list[str]:

@@ -2,8 +2,9 @@
 
 One container of the pinned non-root proxy image, its `config.yaml` uploaded before it starts, the
 Z.AI key and the proxy's own key (a `random.RandomPassword`) in its environment as secrets. It is
-published like the app: on `docker.listenAddress` (the operator's `doctor`) and on the bridge
-gateway, where the OpenHands container and its sandboxes reach it as `host.docker.internal`.
+published on the host's loopback (the operator's `doctor`) and on the bridge gateway, where the
+OpenHands container and its sandboxes reach it as `host.docker.internal` — never on a wider
+`docker.listenAddress`, which is the UI's choice.
 OpenHands is then given `route` and `key` instead of Z.AI's URL and key.
 
 Expects a `docker` provider in `opts.providers`, as OpenHandsContainer does.
@@ -15,18 +16,17 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_docker as docker
-import pulumi_random as random
 
+from ..docker.component import pull_image
+from ..docker.plan import http_probe
 from ..docker.settings import DockerSettings
 from ..llm.plan import LlmRoute
 from ..llm.settings import LlmSettings
+from ..server_keys import random_key
 from . import plan
 from .settings import GatewaySettings
 
 COMPONENT_TYPE = "openhands-zai:gateway:LlmGateway"
-# The image ships the proxy's own Python; curl is not guaranteed.
-_HEALTH_PROBE = ("import sys, urllib.request; sys.exit(0 if urllib.request.urlopen("
-                 "'http://127.0.0.1:{port}{path}', timeout=4).status == 200 else 1)")
 
 
 @dataclass
@@ -40,9 +40,7 @@ class LlmGatewayArgs:
 
 def gateway_key(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
     """The proxy's master key: what OpenHands holds instead of the Z.AI key ("sk-" as LiteLLM expects)."""
-    password = random.RandomPassword(f"{name}-key", length=48, special=False,
-                                     opts=pulumi.ResourceOptions(parent=parent))
-    return pulumi.Output.secret(password.result.apply(lambda value: f"sk-{value}"))
+    return random_key(f"{name}-key", parent, prefix="sk-")
 
 
 class LlmGateway(pulumi.ComponentResource):
@@ -58,13 +56,10 @@ class LlmGateway(pulumi.ComponentResource):
         settings = args.settings
         self.route = plan.route(args.llm, plan.docker_url(settings))
         self.key = gateway_key(name, self)
-        image = docker.RemoteImage(f"{name}-image", name=plan.image(settings), keep_locally=True,
-                                   opts=pulumi.ResourceOptions(parent=self))
+        image = pull_image(f"{name}-image", plan.image(settings), pulumi.ResourceOptions(parent=self))
         # Secret in, secret out: the list carrying both keys stays a secret.
         keys = pulumi.Output.all(pulumi.Output.secret(args.zai_api_key), self.key)
-        envs: pulumi.Output[list[str]] = keys.apply(
-            lambda k: sorted([f"{plan.ZAI_KEY_ENV}={k[0]}", f"{plan.MASTER_KEY_ENV}={k[1]}",
-                              *(f"{name}={value}" for name, value in plan.PROXY_ENV.items())]))
+        envs: pulumi.Output[list[str]] = keys.apply(lambda k: plan.container_env(k[0], k[1]))
         labels = {**args.labels, "app.kubernetes.io/name": plan.NAME,
                   "openhands-zai.gateway-config-sha256": plan.config_fingerprint(args.llm, settings)}
         container = docker.Container(
@@ -80,7 +75,7 @@ class LlmGateway(pulumi.ComponentResource):
             uploads=[docker.ContainerUploadArgs(file=plan.CONFIG_PATH, content=plan.config_yaml(args.llm, settings))],
             restart="unless-stopped",
             healthcheck=docker.ContainerHealthcheckArgs(
-                tests=["CMD", "python", "-c", _HEALTH_PROBE.format(port=settings.port, path=plan.LIVENESS_PATH)],
+                tests=http_probe(settings.port, plan.LIVENESS_PATH),
                 # Healthy 4-9 s after start (measured); the start period covers slow hosts.
                 interval="10s", timeout="5s", retries=3, start_period="30s"),
             log_driver="json-file",

@@ -132,6 +132,12 @@ def config_fingerprint(llm: LlmSettings, settings: GatewaySettings) -> str:
     return hashlib.sha256(config_yaml(llm, settings).encode()).hexdigest()[:16]
 
 
+def container_env(zai_api_key: str, master_key: str) -> list[str]:
+    """The Docker container's sorted `KEY=value` list: the two keys config.yaml names, the switches."""
+    return sorted([f"{ZAI_KEY_ENV}={zai_api_key}", f"{MASTER_KEY_ENV}={master_key}",
+                   *(f"{name}={value}" for name, value in PROXY_ENV.items())])
+
+
 def command(settings: GatewaySettings) -> list[str]:
     """Arguments to the image's entrypoint (`litellm`): one worker, no usage reports home."""
     return ["--config", CONFIG_PATH, "--host", "0.0.0.0", "--port", str(settings.port), "--num_workers", "1",

@@ -36,7 +36,7 @@ class OpenHandsInstances(pulumi.ComponentResource):
     def __init__(self, name: str, args: OpenHandsInstancesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        image = pull_image(f"{name}-image", args.release, child)
+        image = pull_image(f"{name}-image", args.release.image, child)
         self.servers = {
             instance.name: OpenHandsContainer(
                 f"{name}-{instance.name}",
