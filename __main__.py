@@ -39,15 +39,19 @@ if settings.peering is not None:
 
 egress = None
 if settings.egress is not None:
+    import pulumi_aws as aws
+
     from openhands_zai import EgressAllowList, EgressAllowListArgs
 
-    egress = EgressAllowList("egress", EgressAllowListArgs(settings=settings.egress, environment=stack, tags=tags))
+    egress = EgressAllowList("egress", EgressAllowListArgs(settings=settings.egress, environment=stack, tags=tags,
+                                                            credentials_profile=aws.config.profile))
     pulumi.export("securityGroupId", egress.security_group_id)
     pulumi.export("prefixListId", egress.prefix_list_id)
     pulumi.export("allowCidrs", list(settings.egress.allow_cidrs))
     pulumi.export("expectedEgress", egress.expected_egress)
     pulumi.export("firewallArn", egress.firewall_arn)
     pulumi.export("firewallPolicyArn", egress.firewall_policy_arn)
+    pulumi.export("firewallRouting", egress.firewall_routing)
 
 eks_cluster = None
 if settings.eks is not None:

@@ -62,6 +62,8 @@ RouteTableId = Annotated[str, Field(pattern=r"^rtb-(?:[0-9a-f]{8}|[0-9a-f]{17})$
                          Hint("an id like rtb-0123456789abcdef0")]
 SubnetId = Annotated[str, Field(pattern=r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$"),
                      Hint("an id like subnet-0123456789abcdef0")]
+InternetGatewayId = Annotated[str, Field(pattern=r"^igw-(?:[0-9a-f]{8}|[0-9a-f]{17})$"),
+                              Hint("an id like igw-0123456789abcdef0")]
 SecurityGroupId = Annotated[str, Field(pattern=r"^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$"),
                             Hint("an id like sg-0123456789abcdef0")]
 AvailabilityZone = Annotated[str, Field(pattern=rf"^{_REGION}[a-z]$"), Hint("a zone like eu-west-1a")]

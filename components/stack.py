@@ -89,7 +89,8 @@ class StackSettings(LlmSettings):
     egress: EgressSettings | None = Field(
         None, description="Egress allow-list (unset: none): {vpcId, allowCidrs, allowDomains (default: the "
                           "endpoint's host), ports ([443]), dnsResolverCidr, allowInsecureEgress, firewall: {enabled, "
-                          "subnetIds, internetRoutes, returnRoutes, deleteProtection, allowHttpsToFirewall}}.")
+                          "subnets: [{subnetId, availabilityZone}], protectedSubnets: [{subnetId, availabilityZone}], "
+                          "internetGatewayId, deleteProtection, allowHttpsToFirewall}}.")
     instances: Annotated[tuple[InstanceSettings, ...], Hint("a non-empty list of instances")] | None = Field(
         None, description="Several named OpenHands instances (e.g. one per team) sharing the key, secret and network, "
                     "each {name, profiles (merged over the stack's), defaultProfile, fallbackProfiles, port (default "
@@ -244,8 +245,7 @@ class StackSettings(LlmSettings):
         if firewall is None:
             return []
         named = [(f"subnets[{i}]", s.availability_zone) for i, s in enumerate(firewall.subnets)]
-        named += [(f"internetRoutes[{i}]", r.availability_zone) for i, r in enumerate(firewall.internet_routes)]
-        named += [(f"returnRoutes[{i}]", r.availability_zone) for i, r in enumerate(firewall.return_routes)]
+        named += [(f"protectedSubnets[{i}]", s.availability_zone) for i, s in enumerate(firewall.protected_subnets)]
         return [ConfigProblem(f"{config_key('egress', 'firewall')}.{where}.availabilityZone",
                               f"{zone} is not a zone of the region the stack deploys to ({region})")
                 for where, zone in named if not (zone.startswith(region) and len(zone) == len(region) + 1)]

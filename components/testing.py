@@ -8,9 +8,11 @@ ARNs in the region as pulumi-aws resolves it (`aws:region`, else `AWS_REGION`, e
 `AWS_DEFAULT_REGION`; us-east-1 when none is set, where the real provider would stop) and account
 123456789012, KMS key UUIDs, auto-named IAM resources. Secrets Manager is emulated far enough that
 `getSecretVersion` returns what a `SecretVersion` in the same program stored. EC2 ids have
-their real prefixes (pcx-, sg-, sgr-, pl-, r-), and what EC2 refuses twice is refused twice (a
-second route to one destination in one table: RouteAlreadyExists; an identical egress rule:
-InvalidPermission.Duplicate); a route table's pre-existing routes are unknown offline.
+their real prefixes (pcx-, sg-, sgr-, pl-, rtb-, r-, rtbassoc-), and what EC2 refuses twice is
+refused twice (a second route to one destination in one table: RouteAlreadyExists; an identical
+egress rule: InvalidPermission.Duplicate; a subnet or gateway moved onto two tables:
+Resource.AlreadyAssociated); a route table's pre-existing routes, and so the table a route-table
+takeover replaced, are unknown offline.
 `getSubnet` answers the subnet it was asked for in the zone it was asked for (a filter AWS would
 enforce), and a Network Firewall gets one endpoint per subnet mapping, in that subnet's zone (a
 subnet never looked up gets a zone derived from its id).
@@ -24,6 +26,9 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
+
+# network/routing.py's dynamic resource (its module needs pulumi-aws; the mocks do not).
+TAKEOVER = "pulumi-python:dynamic/openhands-zai:RouteTableTakeover"
 
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -58,15 +63,27 @@ class ProviderLikeMocks(pulumi_mocks.Mocks):
         self.secret_versions: dict[str, dict[str, Any]] = {}  # secret ARN -> the AWSCURRENT version
         self.generated_secrets: set[str] = set()  # what random passwords "generated": secrets to redact
         self.subnet_zones: dict[str, str] = {}  # subnet id -> its zone, as getSubnet answered
+        self.subnet_cidrs: dict[str, str] = {}  # subnet id -> its range, as getSubnet answered
         # What AWS refuses twice: a route to one destination in one table, an identical egress rule.
         self.routes: set[tuple[str, str]] = set()
         self.egress_rules: set[tuple[Any, ...]] = set()
+        self.associations: set[str] = set()  # subnets and gateways moved onto a table (one table each)
 
     @staticmethod
     def region(inputs: dict[str, Any] | None = None) -> str:
         """The region as pulumi-aws resolves it: the resource's, the provider config's, the environment's."""
         return ((inputs or {}).get("region") or pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION")
                 or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION)
+
+    def subnet_cidr(self, subnet_id: str) -> str:
+        """A subnet's range: a /24 of 10.0.0.0/8 derived from its id, never one another subnet has
+        (AWS subnets do not overlap; an edge table routes each one's range)."""
+        if subnet_id not in self.subnet_cidrs:
+            taken, slot = set(self.subnet_cidrs.values()), int(_digest(subnet_id)[:4], 16)
+            while f"10.{slot >> 8}.{slot & 255}.0/24" in taken:
+                slot = (slot + 1) % 65536
+            self.subnet_cidrs[subnet_id] = f"10.{slot >> 8}.{slot & 255}.0/24"
+        return self.subnet_cidrs[subnet_id]
 
     def subnet_zone(self, subnet_id: str, region: str) -> str:
         """A subnet's zone: as looked up, else one derived from its id (stable, in the region)."""
@@ -87,11 +104,23 @@ class ProviderLikeMocks(pulumi_mocks.Mocks):
             self.generated_secrets.add(result)
             state.update(result=result)
             return seed[:16], state
+        if args.typ == TAKEOVER:
+            return self._takeover(state, seed)
         if args.typ.startswith("kubernetes:"):
             # The Kubernetes provider's id: namespace/name (name alone for cluster-scoped objects).
             meta = args.inputs.get("metadata") or {}
             return "/".join(p for p in (meta.get("namespace"), meta.get("name") or args.name) if p), state
         return (seed[:16] if args.custom else None), state
+
+    def _takeover(self, state: dict, seed: str) -> tuple[str, dict]:
+        # As the takeover's create answers; which table it replaced is unknown offline (as the
+        # tables' existing routes are). A subnet or gateway sits on one table only.
+        target_id = str(state["target_id"])
+        if target_id in self.associations:
+            raise Exception(f"Resource.AlreadyAssociated: {target_id} is already moved onto a route table")
+        self.associations.add(target_id)
+        state.update(association_id=f"rtbassoc-{seed[:17]}", previous_route_table_id=None)
+        return target_id, state
 
     def _docker(self, args: pulumi_mocks.MockResourceArgs, state: dict, seed: str) -> tuple[str, dict]:
         if args.typ == "docker:index/remoteImage:RemoteImage":
@@ -174,6 +203,11 @@ class ProviderLikeMocks(pulumi_mocks.Mocks):
             self.routes.add(route)
             # The Terraform provider's route id: r-<route table id><hash of the destination>.
             return f"r-{inputs['routeTableId']}{int(_digest(inputs['destinationCidrBlock'])[:8], 16)}", state
+        if args.typ == "aws:ec2/routeTable:RouteTable":
+            table = f"rtb-{seed[:17]}"
+            state.update(arn=f"arn:aws:ec2:{region}:{ACCOUNT_ID}:route-table/{table}", ownerId=ACCOUNT_ID,
+                         routes=[], propagatingVgws=[])
+            return table, state
         if args.typ == "aws:ec2/securityGroup:SecurityGroup":
             group = f"sg-{seed[:17]}"
             state.update(arn=f"arn:aws:ec2:{region}:{ACCOUNT_ID}:security-group/{group}", ownerId=ACCOUNT_ID,
@@ -244,7 +278,7 @@ class ProviderLikeMocks(pulumi_mocks.Mocks):
             return {"id": subnet_id, "availabilityZone": zone,
                     "vpcId": inputs.get("vpcId") or f"vpc-{_digest(subnet_id)[:17]}", "state": "available",
                     "arn": f"arn:aws:ec2:{region}:{ACCOUNT_ID}:subnet/{subnet_id}", "ownerId": ACCOUNT_ID,
-                    "cidrBlock": f"10.{int(_digest(subnet_id)[:2], 16)}.0.0/24", "defaultForAz": False,
+                    "cidrBlock": self.subnet_cidr(subnet_id), "defaultForAz": False,
                     "mapPublicIpOnLaunch": False, "tags": {}}, []
         if token == "aws:secretsmanager/getSecretVersion:getSecretVersion":
             version = self.secret_versions.get(str(inputs.get("secretId")))

@@ -12,16 +12,22 @@ from openhands_zai.testing import SECRET_SIG, SIG_KEY, ProviderLikeMocks
 class RecordingMocks(ProviderLikeMocks):
     def __init__(self):
         super().__init__()
-        self.created = {}
+        self.created = {}  # name -> the registration, in the order the engine made them
+        self.ids = {}  # name -> the id answered
         self.calls = []
+        self.answers = []  # (call, what it answered)
 
     def new_resource(self, args):
         self.created[args.name] = args
-        return super().new_resource(args)
+        answer = super().new_resource(args)
+        self.ids[args.name] = answer[0]
+        return answer
 
     def call(self, args):
         self.calls.append(args)
-        return super().call(args)
+        answer = super().call(args)
+        self.answers.append((args, answer[0]))
+        return answer
 
 
 MOCKS = RecordingMocks()
@@ -57,6 +63,7 @@ def deploy(program):
     # Each program is a stack of its own: what EC2 refuses twice (routes, rules) starts empty.
     MOCKS.routes.clear()
     MOCKS.egress_rules.clear()
+    MOCKS.associations.clear()
 
     @pulumi.runtime.test
     def run():

@@ -57,9 +57,10 @@ def role(name: str) -> str:
         return "plan"  # pure checks over resource inputs
     if name in SHARED_COMPONENTS:
         return "component"
-    # eks.py and gateway/cluster.py: components apart from component.py because they need an extra.
+    # eks.py and gateway/cluster.py: components apart from component.py because they need an extra;
+    # network/routing.py: the firewall's routing and the dynamic resource it moves tables with.
     return {"settings": "settings", "plan": "plan", "component": "component", "eks": "component",
-            "cluster": "component"}[name.split(".")[-1]]
+            "cluster": "component", "routing": "component"}[name.split(".")[-1]]
 
 
 def _exists(name: str) -> bool:

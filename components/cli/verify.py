@@ -8,10 +8,12 @@ checks the account with boto3:
 - the workload security group's egress rules equal the allow-list exactly: a missing rule and an
   extra one are both failures;
 - the managed prefix list holds exactly the allowed IPv4 CIDRs;
-- the Network Firewall exists, is attached to the expected policy.
+- the Network Firewall exists, is attached to the expected policy;
+- the traffic goes through it: each protected subnet and the internet gateway sit on the bundle's
+  route table (read back from EC2), and each of its routes points at the expected firewall endpoint.
 One line per check, exit 0 only when all pass. A check never passes over nothing: an expectation
-the outputs lack (expectedEgress, peeringRoutes, allowCidrs, firewallPolicyArn) or a resource that
-does not exist fails, saying what is missing.
+the outputs lack (expectedEgress, peeringRoutes, allowCidrs, firewallPolicyArn, firewallRouting) or
+a resource that does not exist fails, saying what is missing.
 """
 
 from __future__ import annotations
@@ -157,6 +159,47 @@ def check_firewall(network_firewall: Any, outputs: dict[str, Any]) -> list[Resul
     return [Result("firewall policy", ok, detail)]
 
 
+def _route_target(route: dict[str, Any]) -> str | None:
+    # EC2 shows a route to a firewall (Gateway Load Balancer) endpoint under GatewayId or VpcEndpointId.
+    return route.get("VpcEndpointId") or route.get("GatewayId")
+
+
+def check_firewall_routing(ec2: Any, outputs: dict[str, Any]) -> list[Result]:
+    routing = outputs.get("firewallRouting")
+    if not routing:
+        return [Result("firewall routing", False, (
+            "the outputs have no firewallRouting" if routing is None else "firewallRouting is empty") +
+            ": nothing shows traffic reaching the firewall (list the NAT subnets in "
+            "openhands-zai:egress.firewall.protectedSubnets)")]
+    results = []
+    by_vpc: dict[str, list[dict[str, Any]]] = {}
+    for entry in routing:
+        who, table_id = entry["target"], entry["routeTableId"]
+        key = "GatewayId" if who.startswith("igw-") else "SubnetId"
+        if entry["vpcId"] not in by_vpc:
+            pages = ec2.get_paginator("describe_route_tables").paginate(
+                Filters=[{"Name": "vpc-id", "Values": [entry["vpcId"]]}])
+            by_vpc[entry["vpcId"]] = [t for page in pages for t in page["RouteTables"]]
+        tables = by_vpc[entry["vpcId"]]
+        on = [t["RouteTableId"] for t in tables for a in t.get("Associations", []) if a.get(key) == who]
+        if on != [table_id]:
+            where = f"on {on[0]}" if on else "on no explicit route table" + (" (the main table)" if key == "SubnetId"
+                                                                              else "")
+            results.append(Result(f"routing {who}", False, f"{where}, expected the firewall's {table_id}"))
+            continue
+        routes = {str(r.get("DestinationCidrBlock")): _route_target(r)
+                  for t in tables if t["RouteTableId"] == table_id for r in t.get("Routes", [])}
+        wanted = entry.get("routes") or []
+        if not wanted:
+            results.append(Result(f"routing {who}", False, f"{table_id}: the outputs list no route to compare"))
+        for want in wanted:
+            got = routes.get(want["destination"])
+            results.append(Result(f"route {who} {want['destination']}", got == want["endpointId"],
+                                  f"{table_id}: via {got or 'nothing'}" +
+                                  ("" if got == want["endpointId"] else f", expected {want['endpointId']}")))
+    return results
+
+
 def verify(outputs: dict[str, Any], region: str | None) -> list[Result]:
     if not any(outputs.get(k) for k in ("peeringConnectionId", "securityGroupId", "firewallArn")):
         raise UsageError("the outputs name no peering, security group or firewall: is peering or egress configured "
@@ -170,6 +213,7 @@ def verify(outputs: dict[str, Any], region: str | None) -> list[Result]:
         sections.append(("egress", lambda: check_egress(ec2, outputs)))
     if outputs.get("firewallArn"):
         sections.append(("firewall", lambda: check_firewall(client("network-firewall", region), outputs)))
+        sections.append(("firewall routing", lambda: check_firewall_routing(ec2, outputs)))
     for name, run in sections:
         try:
             results.extend(run())

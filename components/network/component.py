@@ -16,9 +16,11 @@ Creates:
 - optionally an AWS Network Firewall domain allow-list: a stateful rule group (ALLOWLIST of
   `allowDomains` on TLS SNI and HTTP Host), a strict-order policy that drops established
   traffic nothing allowed, the firewall in the given subnets (each read from EC2 in its stated
-  zone), and the routes that put its
-  endpoints on the internet path (NAT subnets' default route, and the return route from the
-  internet gateway's edge route table).
+  zone), and its endpoints put on the internet path without touching the VPC's own tables: a
+  table per zone for the protected (NAT) subnets, 0.0.0.0/0 to that zone's endpoint, and an edge
+  table for the internet gateway, each subnet's range back through the same endpoint; the
+  subnets and the gateway are moved onto them with ReplaceRouteTableAssociation
+  (`routing.py`: atomic, and moved back on delete).
 
 Peering traffic never passes the Network Firewall (AWS does not inspect VPC-peering traffic), so
 the peered path is restricted by the security group alone: the peer range is in the prefix list,
@@ -32,13 +34,13 @@ OpenHands and to the agent sandboxes it starts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from ..guardrails.labels import EGRESS_EXCEPTION_INSECURE, EGRESS_EXCEPTION_TAG
 from .plan import (
-    INTERNET_V4,
     egress_rules,
     firewall_endpoint,
     firewall_rule_group_capacity,
@@ -47,6 +49,7 @@ from .plan import (
     peering_routes,
     prefix_list_cidrs,
 )
+from .routing import route_through_firewall
 from .settings import EgressSettings, FirewallSettings, PeeringSettings
 
 PEERING_TYPE = "openhands-zai:network:VpcPeering"
@@ -134,6 +137,8 @@ class EgressAllowListArgs:
     settings: EgressSettings
     environment: str  # names the firewall resources (their names are required and unique per account)
     tags: dict[str, str] = field(default_factory=dict)
+    # The AWS profile the route-table takeover uses (boto3, beside the provider): `aws:profile`.
+    credentials_profile: str | None = None
 
 
 class EgressAllowList(pulumi.ComponentResource):
@@ -145,6 +150,8 @@ class EgressAllowList(pulumi.ComponentResource):
     firewall_arn: pulumi.Output[str | None]
     firewall_policy_arn: pulumi.Output[str | None]
     expected_egress: pulumi.Output[list[dict]]
+    # Each protected subnet and the internet gateway: the bundle's table and the routes `verify` reads back.
+    firewall_routing: pulumi.Output[list[dict[str, Any]]]
 
     def __init__(self, name: str, args: EgressAllowListArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(EGRESS_TYPE, name, None, opts)
@@ -194,6 +201,7 @@ class EgressAllowList(pulumi.ComponentResource):
                 **target,
             )
 
+        self.firewall_routing = pulumi.Output.from_input([])
         firewall_arn: pulumi.Output[str | None] = pulumi.Output.from_input(None)
         policy_arn: pulumi.Output[str | None] = pulumi.Output.from_input(None)
         if settings.firewall is not None:
@@ -209,6 +217,7 @@ class EgressAllowList(pulumi.ComponentResource):
             "prefixListId": self.prefix_list_id,
             "firewallArn": self.firewall_arn,
             "firewallPolicyArn": self.firewall_policy_arn,
+            "firewallRouting": self.firewall_routing,
         })
 
     def _firewall(self, name: str, args: EgressAllowListArgs, firewall: FirewallSettings, tags: dict[str, str],
@@ -277,13 +286,6 @@ class EgressAllowList(pulumi.ComponentResource):
         def endpoint_in(zone: str) -> pulumi.Output[str]:
             return statuses.apply(lambda s: firewall_endpoint(s, zone))
 
-        for route in firewall.internet_routes:
-            aws.ec2.Route(f"{name}-internet-{route.route_table_id}", route_table_id=route.route_table_id,
-                          destination_cidr_block=INTERNET_V4, vpc_endpoint_id=endpoint_in(route.availability_zone),
-                          opts=child)
-        for back in firewall.return_routes:
-            # "/" is not welcome in a resource name: 10.20.0.0/24 -> 10.20.0.0-24.
-            aws.ec2.Route(f"{name}-return-{back.route_table_id}-{back.destination_cidr.replace('/', '-')}",
-                          route_table_id=back.route_table_id, destination_cidr_block=back.destination_cidr,
-                          vpc_endpoint_id=endpoint_in(back.availability_zone), opts=child)
+        self.firewall_routing = route_through_firewall(name, self, settings.vpc_id, firewall, endpoint_in, tags,
+                                                       args.credentials_profile)
         return network_firewall.arn, policy.arn

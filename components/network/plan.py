@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..guardrails.labels import EGRESS_EXCEPTION_FIREWALL, EGRESS_EXCEPTION_INSECURE
-from .settings import HTTPS, EgressSettings, PeeringSettings
+from .settings import HTTPS, EgressSettings, FirewallSettings, PeeringSettings
 
 INTERNET_V4, INTERNET_V6 = "0.0.0.0/0", "::/0"
 
@@ -107,6 +107,15 @@ def firewall_rule_group_capacity(domains: tuple[str, ...] | list[str]) -> int:
     # A domain list consumes about one unit per target per protocol; leave room to grow without
     # replacing the rule group (capacity cannot change in place).
     return max(100, 4 * len(domains) * 2)
+
+
+def protected_by_zone(firewall: FirewallSettings) -> dict[str, list[str]]:
+    """The protected subnets by zone: one route table of the bundle's per zone (its default
+    route goes to that zone's firewall endpoint), in the order the stack lists them."""
+    zones: dict[str, list[str]] = {}
+    for subnet in firewall.protected_subnets:
+        zones.setdefault(subnet.availability_zone, []).append(subnet.subnet_id)
+    return zones
 
 
 def firewall_endpoint(statuses: Any, availability_zone: str) -> str:

@@ -11,7 +11,17 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
-from ..aws_ids import AccountId, AvailabilityZone, IamRoleArn, Region, RouteTableId, SubnetId, VpcId, account_of_arn
+from ..aws_ids import (
+    AccountId,
+    AvailabilityZone,
+    IamRoleArn,
+    InternetGatewayId,
+    Region,
+    RouteTableId,
+    SubnetId,
+    VpcId,
+    account_of_arn,
+)
 from ..errors import Hint
 from ..fields import Cidr, Flag, Ipv4Cidr, Port, SettingsModel, problem, problems_at, unique
 
@@ -81,19 +91,9 @@ class PeeringSettings(SettingsModel):
         return self.peer_owner_id is not None or self.peer_region is not None
 
 
-class InternetRoute(SettingsModel):
-    route_table_id: RouteTableId
-    availability_zone: AvailabilityZone
-
-
-class ReturnRoute(SettingsModel):
-    route_table_id: RouteTableId
-    destination_cidr: Ipv4Cidr
-    availability_zone: AvailabilityZone
-
-
 class FirewallSubnet(SettingsModel):
-    """A subnet for one firewall endpoint, and its zone (checked against the subnet at `pulumi up`)."""
+    """A subnet and its zone (checked against the subnet at `pulumi up`): one of the firewall's
+    endpoints, or one whose internet traffic goes through the endpoint in its zone."""
 
     subnet_id: SubnetId
     availability_zone: AvailabilityZone
@@ -120,13 +120,20 @@ class FirewallSettings(SettingsModel):
     unknown_key_hints = (
         (r"^subnetIds$", "moved in 0.9.0: firewall.subnets: [{subnetId, availabilityZone}], so the plan knows "
                          "which zone each firewall endpoint serves"),
+        (r"^(internetRoutes|returnRoutes)$", "replaced in 0.9.0: list the NAT subnets in firewall.protectedSubnets "
+                                             "[{subnetId, availabilityZone}] and the VPC's internetGatewayId; the "
+                                             "bundle routes them through its own route tables (README, Firewall "
+                                             "routing)"),
     )
 
     enabled: Flag = False
     subnets: Annotated[tuple[FirewallSubnet, ...], AfterValidator(_one_per_zone),
                        Hint("a list of {subnetId, availabilityZone}")] = Field((), validate_default=True)
-    internet_routes: tuple[InternetRoute, ...] = ()
-    return_routes: tuple[ReturnRoute, ...] = Field((), validate_default=True)
+    # The subnets whose internet traffic the firewall inspects (the NAT gateways'): each moves onto
+    # a route table of the bundle's, 0.0.0.0/0 to the endpoint in its zone; the internet gateway
+    # gets an edge table sending their answers back the same way.
+    protected_subnets: Annotated[tuple[FirewallSubnet, ...], Hint("a list of {subnetId, availabilityZone}")] = ()
+    internet_gateway_id: InternetGatewayId | None = Field(None, validate_default=True)
     delete_protection: Flag = True
     # The security group lets HTTPS out to 0.0.0.0/0 for the firewall to filter by name. False
     # keeps the group to allowCidrs too (both layers must agree: list the API's addresses).
@@ -140,29 +147,36 @@ class FirewallSettings(SettingsModel):
                           "zone it serves)")
         return subnets
 
-    @field_validator("internet_routes", "return_routes")
+    @field_validator("protected_subnets")
     @classmethod
-    def _routes_in_served_zones(cls, routes: tuple[Any, ...], info: ValidationInfo) -> tuple[Any, ...]:
-        # A route through the firewall goes to its endpoint in the route's zone: there must be one.
-        subnets = info.data.get("subnets")
-        if not subnets:
-            return routes
+    def _protected_in_served_zones(cls, protected: tuple[FirewallSubnet, ...],
+                                   info: ValidationInfo) -> tuple[FirewallSubnet, ...]:
+        # A subnet's traffic goes to the firewall's endpoint in the subnet's zone: there must be one.
+        subnets = info.data.get("subnets") or ()
         served = sorted(s.availability_zone for s in subnets)
-        found: list[tuple[tuple[str | int, ...], str]] = [
-            ((index, "availabilityZone"), f"{route.availability_zone} has no firewall subnet, so no firewall endpoint "
-                                          f"(subnets in {', '.join(served)}): add one there to firewall.subnets")
-            for index, route in enumerate(routes) if route.availability_zone not in served]
+        firewall_ids = {s.subnet_id for s in subnets}
+        found: list[tuple[tuple[str | int, ...], str]] = []
+        for index, subnet in enumerate(protected):
+            if subnet.subnet_id in [s.subnet_id for s in protected[:index]]:
+                found.append(((index, "subnetId"), f"{subnet.subnet_id} is listed twice"))
+            elif subnet.subnet_id in firewall_ids:
+                found.append(((index, "subnetId"), f"{subnet.subnet_id} is a firewall subnet: its own traffic "
+                                                   "cannot be sent through its own endpoint"))
+            elif served and subnet.availability_zone not in served:
+                found.append(((index, "availabilityZone"), (
+                    f"{subnet.availability_zone} has no firewall subnet, so no firewall endpoint (subnets in "
+                    f"{', '.join(served)}): add one there to firewall.subnets")))
         if found:
             raise problems_at(cls.__name__, found)
-        return routes
+        return protected
 
-    @field_validator("return_routes")
+    @field_validator("internet_gateway_id")
     @classmethod
-    def _answers_come_back_through_it(cls, returns: tuple[ReturnRoute, ...], info: ValidationInfo) -> tuple:
-        if info.data.get("internet_routes") and not returns:
-            raise problem("are needed with internetRoutes: without them the answers bypass the firewall and its "
-                          "stateful rules drop the flows")
-        return returns
+    def _answers_come_back_through_it(cls, gateway: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("protected_subnets") and gateway is None:
+            raise problem("is needed with protectedSubnets: the internet gateway's edge route table sends the "
+                          "answers back through the firewall (without it its stateful rules drop the flows)")
+        return gateway
 
 
 Domain = Annotated[str, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v),
@@ -240,11 +254,9 @@ class EgressSettings(SettingsModel):
     @property
     def warnings(self) -> tuple[str, ...]:
         found = []
-        if self.firewall is not None and self.firewall.internet_routes:
-            # AWS refuses a second 0.0.0.0/0 in a table (RouteAlreadyExists); README, "Known limits".
-            found.append("openhands-zai:egress.firewall.internetRoutes: each route table must not hold a 0.0.0.0/0 route "
-                         "yet (a NAT subnet's table usually does): `pulumi up` creates one and AWS answers "
-                         "RouteAlreadyExists")
+        if self.firewall is not None and not self.firewall.protected_subnets:
+            found.append("openhands-zai:egress.firewall.protectedSubnets is empty: no traffic is routed through the "
+                         "firewall unless you route it yourself (list the NAT gateways' subnets)")
         if self.allow_insecure_egress:
             wide = ", ".join(c for c in self.allow_cidrs if ipaddress.ip_network(c) in _WIDE) or "the listed CIDRs"
             found.append(f"openhands-zai:egress.allowInsecureEgress is true: egress may reach {wide} on ports "

@@ -211,11 +211,8 @@ def test_a_secret_other_than_the_key_is_refused_and_not_printed(tmp_path):
 def test_example_stacks_plan_cleanly(stack_file):
     result = planned(stack_file.stem.split(".", 1)[1], stack_file)
     assert result.returncode == 0, result.stderr
-    # The one warning a template may carry: its firewall's default routes must not collide with
-    # a default route the table already has (a limit of this release, README "Known limits").
-    routes_through_the_firewall = "internetRoutes" in stack_file.read_text()
-    assert [w.split(":", 2)[1] for w in json.loads(result.stdout)["warnings"]] == (
-        ["egress.firewall.internetRoutes"] if routes_through_the_firewall else [])
+    # A template carries no warning: each firewall has the subnets it protects.
+    assert json.loads(result.stdout)["warnings"] == []
 
 
 def test_an_unexpected_failure_exits_1_in_one_line_without_the_key(tmp_path):
@@ -284,10 +281,9 @@ NET_STACK = {
         "vpcId": "vpc-0a1b2c3d4e5f60718", "dnsResolverCidr": "10.20.0.2/32",
         "firewall": {"enabled": True, "subnets": [{"subnetId": "subnet-0a1b2c3d4e5f60731", "availabilityZone": "eu-west-1a"},
                                              {"subnetId": "subnet-0a1b2c3d4e5f60732", "availabilityZone": "eu-west-1b"}],
-                     "internetRoutes": [{"routeTableId": "rtb-0a1b2c3d4e5f60741", "availabilityZone": "eu-west-1a"},
-                                        {"routeTableId": "rtb-0a1b2c3d4e5f60742", "availabilityZone": "eu-west-1b"}],
-                     "returnRoutes": [{"routeTableId": "rtb-0a1b2c3d4e5f60750", "destinationCidr": "10.20.0.0/24",
-                                       "availabilityZone": "eu-west-1a"}]},
+                     "protectedSubnets": [{"subnetId": "subnet-0a1b2c3d4e5f60741", "availabilityZone": "eu-west-1a"},
+                                          {"subnetId": "subnet-0a1b2c3d4e5f60742", "availabilityZone": "eu-west-1b"}],
+                     "internetGatewayId": "igw-0a1b2c3d4e5f60750"},
     },
 }
 
@@ -319,12 +315,14 @@ def test_network_stack_plans_peering_on_both_sides_and_the_egress_layers(tmp_pat
     assert rule_group["targets"] == ["api.z.ai"] and "TLS_SNI" in rule_group["targetTypes"]
     assert by_name["egress-policy"]["inputs"]["firewallPolicy"]["statefulEngineOptions"] == {"ruleOrder": "STRICT_ORDER"}
     assert by_name["egress-firewall"]["inputs"]["vpcId"] == "vpc-0a1b2c3d4e5f60718"
-    assert by_name["egress-internet-rtb-0a1b2c3d4e5f60741"]["inputs"]["vpcEndpointId"].startswith("vpce-")
+    assert by_name["egress-internet-eu-west-1a-default"]["inputs"]["vpcEndpointId"].startswith("vpce-")
+    assert by_name["egress-protect-subnet-0a1b2c3d4e5f60741"]["inputs"]["route_table_id"] == (
+        by_name["egress-internet-eu-west-1a-default"]["inputs"]["routeTableId"])
     for name in ("peering", "egress"):
         component = by_name[name]
         assert all(r["parent"] == component["urn"] for r in plan["resources"] if r["name"].startswith(f"{name}-"))
     assert {"peeringConnectionId", "peeringRoutes", "securityGroupId", "prefixListId", "expectedEgress",
-            "firewallArn", "firewallPolicyArn", "allowCidrs"} <= set(plan["outputs"])
+            "firewallArn", "firewallPolicyArn", "firewallRouting", "allowCidrs"} <= set(plan["outputs"])
 
 
 def test_insecure_override_plans_with_a_warning(tmp_path):
@@ -339,9 +337,11 @@ STAGING = ROOT / "examples" / "stacks" / "Pulumi.staging.yaml"
 
 
 def _firewall_routes(plan: dict) -> dict[str, str]:
-    """Route table -> the firewall endpoint its default route targets."""
-    return {r["inputs"]["routeTableId"]: r["inputs"]["vpcEndpointId"] for r in plan["resources"]
-            if r["type"] == "aws:ec2/route:Route" and r["inputs"].get("vpcEndpointId")}
+    """Protected subnet -> the firewall endpoint the default route of the table it moves onto targets."""
+    defaults = {r["inputs"]["routeTableId"]: r["inputs"]["vpcEndpointId"] for r in plan["resources"]
+                if r["type"] == "aws:ec2/route:Route" and r["inputs"]["destinationCidrBlock"] == "0.0.0.0/0"}
+    return {r["inputs"]["target_id"]: defaults[r["inputs"]["route_table_id"]] for r in plan["resources"]
+            if r["type"].endswith(":RouteTableTakeover") and r["inputs"]["target_id"].startswith("subnet-")}
 
 
 def test_the_staging_template_with_firewall_subnets_in_1a_and_1c_plans(tmp_path):
@@ -353,18 +353,18 @@ def test_the_staging_template_with_firewall_subnets_in_1a_and_1c_plans(tmp_path)
     result = run_cli("plan", "--stack", "staging", "--config-file", str(STAGING), "--format", "json")
     assert result.returncode == 0, result.stderr
     routes = _firewall_routes(json.loads(result.stdout))
-    # Each zone's route table goes to the endpoint in its own zone: two tables, two endpoints.
-    assert len(set(routes.values())) == 2 and routes["rtb-0a1b2c3d4e5f60741"] != routes["rtb-0a1b2c3d4e5f60742"]
+    # Each zone's NAT subnet goes to the endpoint in its own zone: two subnets, two endpoints.
+    assert len(set(routes.values())) == 2 and routes["subnet-0a1b2c3d4e5f60741"] != routes["subnet-0a1b2c3d4e5f60742"]
 
 
 def test_a_route_in_a_zone_without_a_firewall_subnet_is_a_config_error(tmp_path):
-    text = STAGING.read_text().replace("rtb-0a1b2c3d4e5f60742, availabilityZone: eu-west-1c",
-                                       "rtb-0a1b2c3d4e5f60742, availabilityZone: eu-west-1b")
+    text = STAGING.read_text().replace("subnet-0a1b2c3d4e5f60742, availabilityZone: eu-west-1c",
+                                       "subnet-0a1b2c3d4e5f60742, availabilityZone: eu-west-1b")
     path = tmp_path / "Pulumi.zone.yaml"
     path.write_text(text)
     result = run_cli("plan", "--stack", "zone", "--config-file", str(path))
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.startswith("error: openhands-zai:egress.firewall.internetRoutes[1].availabilityZone: "
+    assert result.stderr.startswith("error: openhands-zai:egress.firewall.protectedSubnets[1].availabilityZone: "
                                     "eu-west-1b has no firewall subnet"), result.stderr
 
 

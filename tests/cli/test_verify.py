@@ -15,6 +15,7 @@ import pytest
 
 from openhands_zai.cli.verify import verify
 from openhands_zai.network.plan import egress_rules, peering_routes
+from openhands_zai.network.routing import RouteTableTakeoverProvider
 from tests.aws_fixtures import FAKE_CREDENTIALS, REGION, moto_server, shared_moto  # noqa: F401
 from tests.cli.test_aws_commands import ops
 from tests.helpers import egress_settings, peering_settings
@@ -60,6 +61,7 @@ def build_account(factory) -> tuple[dict, dict]:
         local.authorize_security_group_egress(GroupId=group, IpPermissions=[
             {"IpProtocol": rule.protocol, "FromPort": rule.port, "ToPort": rule.port, **target}])
     subnet = local.create_subnet(VpcId=vpc, CidrBlock="10.20.9.0/24")["Subnet"]["SubnetId"]
+    routing = firewall_routing(local, vpc, subnet)
     policy_arn = f"arn:aws:network-firewall:{REGION}:123456789012:firewall-policy/openhands-zai-test-egress"
     firewall = factory("network-firewall", REGION).create_firewall(
         FirewallName=f"fw-{uuid.uuid4().hex[:6]}", FirewallPolicyArn=policy_arn, VpcId=vpc,
@@ -70,10 +72,33 @@ def build_account(factory) -> tuple[dict, dict]:
                           for r in routes],
         "securityGroupId": group, "prefixListId": prefix_list, "allowCidrs": list(egress.allow_cidrs),
         "expectedEgress": [rule.as_dict(prefix_list) for rule in planned],
-        "firewallArn": firewall, "firewallPolicyArn": policy_arn,
+        "firewallArn": firewall, "firewallPolicyArn": policy_arn, "firewallRouting": routing,
     }
     return outputs, {"local": local, "peer": peer, "tables": tables, "peer_table": peer_table, "pcx": pcx,
                      "group": group, "prefix_list": prefix_list, "vpc": vpc, "peer_vpc": peer_vpc}
+
+
+def firewall_routing(ec2, vpc: str, firewall_subnet: str) -> list[dict]:
+    """A NAT subnet and the internet gateway moved onto the firewall's tables as `pulumi up` does
+    (the takeover's own code), from the public table with its default route to the gateway."""
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    public = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=public, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    nat = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.0.0/24")["Subnet"]["SubnetId"]
+    ec2.associate_route_table(RouteTableId=public, SubnetId=nat)
+    endpoint = ec2.create_vpc_endpoint(  # moto's Network Firewall makes no endpoints; the same kind of target
+        VpcId=vpc, VpcEndpointType="GatewayLoadBalancer", SubnetIds=[firewall_subnet],
+        ServiceName=f"com.amazonaws.vpce.{REGION}.vpce-svc-0123456789abcdef0")["VpcEndpoint"]["VpcEndpointId"]
+    routing = []
+    for target, destination in ((igw, "10.20.0.0/24"), (nat, "0.0.0.0/0")):
+        table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+        ec2.create_route(RouteTableId=table, DestinationCidrBlock=destination, VpcEndpointId=endpoint)
+        RouteTableTakeoverProvider().create({"target_id": target, "route_table_id": table, "vpc_id": vpc,
+                                             "region": REGION, "profile": None})
+        routing.append({"target": target, "vpcId": vpc, "routeTableId": table,
+                        "routes": [{"destination": destination, "endpointId": endpoint}]})
+    return routing
 
 
 def in_process(service, region, creds=None):
@@ -100,7 +125,8 @@ def test_a_matching_account_passes_every_check(account):
     checks = [r.check for r in results]
     assert checks[0] == "peering active" and "security group egress" in checks and "prefix list entries" in checks
     assert "firewall policy" in checks
-    assert sum(c.startswith("route ") for c in checks) == 3  # two local tables, one peer table
+    assert sum(c.startswith("route ") for c in checks) == 5  # two local tables, one peer table, two firewall
+    assert sum(c.startswith("route igw-") or c.startswith("route subnet-") for c in checks) == 2
 
 
 def test_an_extra_egress_rule_is_named(account):
@@ -205,13 +231,32 @@ def test_outputs_that_are_no_outputs_file_exit_2_in_one_line(moto_server, tmp_pa
     ("peeringRoutes", "peering routes", "no peeringRoutes: nothing to compare"),
     ("allowCidrs", "prefix list entries", "no allowCidrs, nothing to compare"),
     ("firewallPolicyArn", "firewall policy", "no firewallPolicyArn, nothing to compare"),
+    ("firewallRouting", "firewall routing", "no firewallRouting: nothing shows traffic reaching the firewall"),
 ])
 def test_a_missing_expectation_fails_instead_of_passing_empty(account, missing, check, needle):
     outputs, _ = account
     found = failures({k: v for k, v in outputs.items() if k != missing})
     assert list(found) == [check] and needle in found[check], found
-    if missing == "expectedEgress":  # an empty allow-list is no allow-list either
-        assert list(failures({**outputs, "expectedEgress": []})) == [check]
+    if missing in ("expectedEgress", "firewallRouting"):  # an empty list is no expectation either
+        assert list(failures({**outputs, missing: []})) == [check]
+
+
+def test_a_subnet_back_on_the_internet_gateway_is_named(account):
+    # Someone put the NAT subnet back on a table that goes straight out: the firewall is bypassed.
+    outputs, world = account
+    ec2, entry = world["local"], outputs["firewallRouting"][1]
+    table = next(t for t in ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [world["vpc"]]}])[
+        "RouteTables"] for a in t["Associations"] if a.get("SubnetId") == entry["target"])
+    association = next(a for a in table["Associations"] if a.get("SubnetId") == entry["target"])
+    ec2.replace_route(RouteTableId=table["RouteTableId"], DestinationCidrBlock="0.0.0.0/0",
+                      GatewayId=outputs["firewallRouting"][0]["target"])
+    assert failures(outputs) == {f"route {entry['target']} 0.0.0.0/0": (
+        f"{entry['routeTableId']}: via {outputs['firewallRouting'][0]['target']}, expected "
+        f"{entry['routes'][0]['endpointId']}")}
+    other = ec2.create_route_table(VpcId=world["vpc"])["RouteTable"]["RouteTableId"]
+    ec2.replace_route_table_association(AssociationId=association["RouteTableAssociationId"], RouteTableId=other)
+    assert failures(outputs) == {f"routing {entry['target']}": f"on {other}, expected the firewall's "
+                                                                f"{entry['routeTableId']}"}
 
 
 def test_a_security_group_that_does_not_exist_fails(account):
@@ -236,7 +281,7 @@ def test_the_shipped_examples_export_what_verify_reads():
         if "securityGroupId" in exported:
             assert {"expectedEgress", "prefixListId", "allowCidrs"} <= exported, program
         if "firewallArn" in exported:
-            assert "firewallPolicyArn" in exported, program
+            assert {"firewallPolicyArn", "firewallRouting"} <= exported, program
         if "peeringConnectionId" in exported:
             assert "peeringRoutes" in exported, program
         seen |= exported

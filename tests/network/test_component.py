@@ -11,10 +11,10 @@ from tests.network.test_settings import CROSS, EGRESS, PEERING
 
 FIREWALL = {"enabled": True, "subnets": [{"subnetId": "subnet-0a1b2c3d", "availabilityZone": "us-east-1a"},
                                               {"subnetId": "subnet-0a1b2c3e", "availabilityZone": "us-east-1b"}],
-            "internetRoutes": [{"routeTableId": "rtb-0000000a", "availabilityZone": "us-east-1a"},
-                               {"routeTableId": "rtb-0000000b", "availabilityZone": "us-east-1b"}],
-            "returnRoutes": [{"routeTableId": "rtb-000000ff", "destinationCidr": "10.20.0.0/24",
-                              "availabilityZone": "us-east-1a"}]}
+            "protectedSubnets": [{"subnetId": "subnet-0000000a", "availabilityZone": "us-east-1a"},
+                                 {"subnetId": "subnet-0000000b", "availabilityZone": "us-east-1b"},
+                                 {"subnetId": "subnet-0000000c", "availabilityZone": "us-east-1a"}],
+            "internetGatewayId": "igw-000000ff"}
 
 
 def children(name):
@@ -108,9 +108,9 @@ def test_firewall_allow_list_policy_and_routes_through_its_endpoints():
 
     def program():
         component = EgressAllowList("fw", EgressAllowListArgs(settings=settings, environment="test"))
-        return pulumi.Output.all(component.firewall_arn, component.firewall_policy_arn)
+        return pulumi.Output.all(component.firewall_arn, component.firewall_policy_arn, component.firewall_routing)
 
-    firewall_arn, policy_arn = deploy(program)
+    firewall_arn, policy_arn, routing = deploy(program)
     (group,) = of_type("fw", "aws:networkfirewall/ruleGroup:RuleGroup")
     source = group.inputs["ruleGroup"]["rulesSource"]["rulesSourceList"]
     assert source == {"generatedRulesType": "ALLOWLIST", "targetTypes": ["TLS_SNI", "HTTP_HOST"], "targets": ["api.z.ai"]}
@@ -125,12 +125,31 @@ def test_firewall_allow_list_policy_and_routes_through_its_endpoints():
     assert firewall.inputs["firewallPolicyArn"] == policy_arn and firewall_arn.endswith("firewall/openhands-zai-test-egress")
     assert [m["subnetId"] for m in firewall.inputs["subnetMappings"]] == ["subnet-0a1b2c3d", "subnet-0a1b2c3e"]
     assert firewall.inputs["deleteProtection"] is True
-    routes = {r.inputs["routeTableId"]: r.inputs for r in of_type("fw", "aws:ec2/route:Route")}
-    assert routes["rtb-0000000a"]["destinationCidrBlock"] == "0.0.0.0/0"
-    endpoints = {routes["rtb-0000000a"]["vpcEndpointId"], routes["rtb-0000000b"]["vpcEndpointId"]}
-    assert len(endpoints) == 2 and all(e.startswith("vpce-") for e in endpoints)  # one per zone
-    assert routes["rtb-000000ff"]["destinationCidrBlock"] == "10.20.0.0/24"
-    assert routes["rtb-000000ff"]["vpcEndpointId"] == routes["rtb-0000000a"]["vpcEndpointId"]  # same zone, symmetric
+    # Tables of the component's own, never the VPC's: one per zone for the protected subnets, one edge table.
+    tables = {MOCKS.ids[n]: n for n, a in children("fw").items() if a.typ == "aws:ec2/routeTable:RouteTable"}
+    assert sorted(tables.values()) == ["fw-edge", "fw-internet-us-east-1a", "fw-internet-us-east-1b"]
+    assert all(MOCKS.created[n].inputs["vpcId"] == EGRESS["vpcId"] for n in tables.values())
+    routes = [r.inputs for r in of_type("fw", "aws:ec2/route:Route")]
+    assert all(r["routeTableId"] in tables for r in routes)
+    default = {tables[r["routeTableId"]]: r["vpcEndpointId"] for r in routes if r["destinationCidrBlock"] == "0.0.0.0/0"}
+    endpoint = {"us-east-1a": default["fw-internet-us-east-1a"], "us-east-1b": default["fw-internet-us-east-1b"]}
+    assert len(set(endpoint.values())) == 2 and all(e.startswith("vpce-") for e in endpoint.values())
+    # The answers to each protected subnet come back through the endpoint of its zone (symmetric).
+    cidr = {answer["id"]: answer["cidrBlock"] for call, answer in MOCKS.answers
+            if call.token == "aws:ec2/getSubnet:getSubnet"}
+    back = {r["destinationCidrBlock"]: r["vpcEndpointId"] for r in routes if tables[r["routeTableId"]] == "fw-edge"}
+    assert back == {cidr["subnet-0000000a"]: endpoint["us-east-1a"], cidr["subnet-0000000b"]: endpoint["us-east-1b"],
+                    cidr["subnet-0000000c"]: endpoint["us-east-1a"]}
+    # Each protected subnet, and the gateway, moved onto its table; what verify reads back says the same.
+    moved = {a.inputs["target_id"]: tables[a.inputs["route_table_id"]]
+             for a in of_type("fw", "pulumi-python:dynamic/openhands-zai:RouteTableTakeover")}
+    assert moved == {"igw-000000ff": "fw-edge", "subnet-0000000a": "fw-internet-us-east-1a",
+                     "subnet-0000000c": "fw-internet-us-east-1a", "subnet-0000000b": "fw-internet-us-east-1b"}
+    assert {e["target"]: (tables[e["routeTableId"]], [r["endpointId"] for r in e["routes"]]) for e in routing} == {
+        "igw-000000ff": ("fw-edge", [endpoint["us-east-1a"], endpoint["us-east-1b"], endpoint["us-east-1a"]]),
+        "subnet-0000000a": ("fw-internet-us-east-1a", [endpoint["us-east-1a"]]),
+        "subnet-0000000b": ("fw-internet-us-east-1b", [endpoint["us-east-1b"]]),
+        "subnet-0000000c": ("fw-internet-us-east-1a", [endpoint["us-east-1a"]])}
     # Each subnet was read from EC2 with the zone the stack gives it (AWS refuses a wrong one), in the VPC.
     lookups = [c.args for c in MOCKS.calls if c.token == "aws:ec2/getSubnet:getSubnet"
                and c.args.get("id") in ("subnet-0a1b2c3d", "subnet-0a1b2c3e")]
@@ -174,3 +193,24 @@ def test_the_mocks_refuse_what_ec2_refuses_twice():
         route("second")
     with pytest.raises(Exception, match="InvalidPermission.Duplicate"):
         rule("second")
+
+
+def test_the_mocks_move_a_subnet_onto_one_table_and_give_subnets_ranges_that_never_overlap():
+    from openhands_zai.testing import TAKEOVER, ProviderLikeMocks
+
+    mocks = ProviderLikeMocks()
+
+    def takeover(name, table):
+        return mocks.new_resource(pulumi.runtime.MockResourceArgs(
+            TAKEOVER, name, {"target_id": "subnet-0000000a", "route_table_id": table}, None, None, True))
+
+    target_id, state = takeover("first", "rtb-0000000a")
+    assert target_id == "subnet-0000000a" and state["association_id"].startswith("rtbassoc-")
+    with pytest.raises(Exception, match="Resource.AlreadyAssociated"):
+        takeover("second", "rtb-0000000b")
+    subnets = [f"subnet-{n:08x}" for n in range(600)]  # past 256: the old ranges had one byte to differ in
+    ranges = [mocks.call(pulumi.runtime.MockCallArgs("aws:ec2/getSubnet:getSubnet", {"id": s}, ""))[0]["cidrBlock"]
+              for s in subnets]
+    assert len(set(ranges)) == len(subnets) and all(r.startswith("10.") and r.endswith(".0/24") for r in ranges)
+    again = mocks.call(pulumi.runtime.MockCallArgs("aws:ec2/getSubnet:getSubnet", {"id": subnets[0]}, ""))[0]
+    assert again["cidrBlock"] == ranges[0]
