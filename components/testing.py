@@ -285,4 +285,7 @@ class ProviderLikeMocks(pulumi_mocks.Mocks):
             if version is None:
                 raise Exception(f"ResourceNotFoundException: Secrets Manager can't find the secret {inputs.get('secretId')}")
             return dict(version), []
-        return {}, []
+        # An empty answer would let a lookup "succeed" with nothing in it and a check pass on
+        # nothing: an invoke these mocks do not know is an error (subclass and answer it).
+        raise NotImplementedError(f"ProviderLikeMocks does not answer the invoke {token}; subclass it and answer "
+                                  "it as the provider would")

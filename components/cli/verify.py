@@ -133,9 +133,10 @@ def check_egress(ec2: Any, outputs: dict[str, Any]) -> list[Result]:
     results = [Result("security group egress", not problems,
                       "; ".join(problems) or f"{group}: exactly the {len(expected)} allowed rules")]
     prefix_list = outputs.get("prefixListId")
-    if prefix_list and outputs.get("allowCidrs") is None:
-        results.append(Result("prefix list entries", False, f"{prefix_list}: the outputs have no allowCidrs, nothing "
-                                                             "to compare its entries with"))
+    if prefix_list and not [c for c in outputs.get("allowCidrs") or [] if ipaddress.ip_network(c).version == 4]:
+        # The program makes a prefix list only for IPv4 CIDRs: none means nothing to compare with.
+        results.append(Result("prefix list entries", False, f"{prefix_list}: the outputs have no IPv4 allowCidrs, "
+                                                             "nothing to compare its entries with"))
     elif prefix_list:
         entries = {e["Cidr"] for page in ec2.get_paginator("get_managed_prefix_list_entries").paginate(
             PrefixListId=prefix_list) for e in page["Entries"]}

@@ -67,7 +67,9 @@ def test_docker_gateway_holds_the_key_and_openhands_only_the_gateways():
     assert app_env["LLM_BASE_URL"] == "http://host.docker.internal:4000"
     settings_file = unwrap(unwrap(app["uploads"])[0][0]["content"])[0]
     assert json.loads(settings_file)["agent_settings"]["llm"]["api_key"] == key
-    for name, args in created_under("gwd-openhands").items():
+    app_children = created_under("gwd-openhands")
+    assert len(app_children) >= 3, sorted(app_children)  # image, volume, container at least: something was read
+    for name, args in app_children.items():
         assert SENTINEL_KEY not in json.dumps(args.inputs), name
         assert "api.z.ai" not in json.dumps(args.inputs), name
     for name in created_under("gwd-gateway"):

@@ -214,3 +214,10 @@ def test_the_mocks_move_a_subnet_onto_one_table_and_give_subnets_ranges_that_nev
     assert len(set(ranges)) == len(subnets) and all(r.startswith("10.") and r.endswith(".0/24") for r in ranges)
     again = mocks.call(pulumi.runtime.MockCallArgs("aws:ec2/getSubnet:getSubnet", {"id": subnets[0]}, ""))[0]
     assert again["cidrBlock"] == ranges[0]
+
+
+def test_the_mocks_refuse_an_invoke_they_do_not_know_instead_of_answering_nothing():
+    from openhands_zai.testing import ProviderLikeMocks
+
+    with pytest.raises(NotImplementedError, match="aws:ec2/getVpc:getVpc"):
+        ProviderLikeMocks().call(pulumi.runtime.MockCallArgs("aws:ec2/getVpc:getVpc", {"id": "vpc-0000000a"}, ""))

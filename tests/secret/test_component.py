@@ -93,6 +93,7 @@ def test_every_child_is_parented_and_rotation_is_not_fought():
         return pulumi.Output.all(made["managed"].secret_arn, made["plain"].secret_arn)
 
     deploy(program)
+    assert len(children("rot")) >= 5, sorted(children("rot"))  # key, alias, secret, version, policy, ...
     for name in children("rot"):
         assert OPTIONS[name].parent is made["managed"], name
     assert OPTIONS["rot-version"].ignore_changes == ["secret_string", "version_stages"]
