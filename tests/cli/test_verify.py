@@ -177,7 +177,13 @@ def test_a_firewall_on_another_policy_is_named(account):
     assert list(found) == ["firewall policy"] and "expected" in found["firewall policy"]
 
 
-def test_cli_end_to_end_against_moto_server(moto_server, tmp_path):
+def test_cli_end_to_end_against_moto_server(moto_server, tmp_path, monkeypatch):
+    # The route-table takeover makes its own boto3 client (as under `pulumi up`): it finds the
+    # server, and test credentials, in the environment as it would find real ones.
+    for name, value in {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": moto_server}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
     def server(service, region, creds=None):
         keys = ({"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
                  "aws_session_token": creds["SessionToken"]} if creds else
