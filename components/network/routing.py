@@ -24,7 +24,8 @@ So this dynamic resource, run by Pulumi in the program's own Python environment 
   association (or associates, when there was none) and records the table it replaced;
 - update (the bundle's table replaced): the same swap to the new table, the recorded table kept;
 - delete: swaps back to the recorded table (or disassociates, when there was none: back to the
-  main table, or no edge table for a gateway), only while the target still sits on the bundle's.
+  main table, or no edge table for a gateway), only while the target still sits on the bundle's;
+- read (`pulumi refresh`): a target no longer on the bundle's table reads as gone.
 
 Credentials: boto3's default chain in `region`, with `profile` when given (`aws:profile`); not
 the AWS provider's `assumeRoles`. README, "Firewall routing".
@@ -148,6 +149,15 @@ class RouteTableTakeoverProvider(pulumi.dynamic.ResourceProvider):
         association_id = self._move(ec2, news, tables, self._current(tables, news["target_id"]))
         return pulumi.dynamic.UpdateResult({**news, "association_id": association_id,
                                             "previous_route_table_id": olds.get("previous_route_table_id")})
+
+    def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
+        """`pulumi refresh`: a target moved off the bundle's table since reads as gone, so the
+        next `pulumi up` moves it back (recording the table it found it on)."""
+        ec2 = self._ec2(props)
+        current = self._current(self._tables(ec2, props["vpc_id"]), props["target_id"])
+        if current is None or current.route_table_id != props["route_table_id"]:
+            return pulumi.dynamic.ReadResult("", {})
+        return pulumi.dynamic.ReadResult(id_, {**props, "association_id": current.association_id})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         ec2 = self._ec2(props)

@@ -221,15 +221,19 @@ def test_a_replaced_table_is_swapped_in_and_delete_still_restores_the_first(vpc)
     assert table_of(vpc, subnet)[0] == vpc["public"]
 
 
-def test_delete_leaves_a_subnet_someone_moved_since(vpc):
+def test_refresh_reads_a_moved_subnet_as_gone_and_delete_leaves_it(vpc):
     ec2, subnet = vpc["ec2"], vpc["nat"][ZONES[0]]
     ours = ec2.create_route_table(VpcId=vpc["vpc"])["RouteTable"]["RouteTableId"]
     ec2.create_route(RouteTableId=ours, DestinationCidrBlock="0.0.0.0/0", VpcEndpointId=vpc["endpoint"][ZONES[0]])
     theirs = ec2.create_route_table(VpcId=vpc["vpc"])["RouteTable"]["RouteTableId"]
     props = {"target_id": subnet, "route_table_id": ours, "vpc_id": vpc["vpc"], "region": REGION, "profile": None}
-    outs = RouteTableTakeoverProvider().create(props).outs
+    provider = RouteTableTakeoverProvider()
+    outs = provider.create(props).outs
+    read = provider.read(subnet, outs)
+    assert (read.id, read.outs["association_id"]) == (subnet, outs["association_id"])
     ec2.replace_route_table_association(AssociationId=outs["association_id"], RouteTableId=theirs)
-    RouteTableTakeoverProvider().delete(subnet, outs)
+    assert provider.read(subnet, outs).id == ""  # refresh: gone, so the next `up` moves it back
+    provider.delete(subnet, outs)  # not ours to move any more
     assert table_of(vpc, subnet)[0] == theirs
 
 
