@@ -39,12 +39,11 @@ if settings.peering is not None:
 
 egress = None
 if settings.egress is not None:
-    import pulumi_aws as aws
+    from openhands_zai import AwsCredentials, EgressAllowList, EgressAllowListArgs
 
-    from openhands_zai import EgressAllowList, EgressAllowListArgs
-
+    # The firewall routing's takeover acts with the default AWS provider's profile and roles.
     egress = EgressAllowList("egress", EgressAllowListArgs(settings=settings.egress, environment=stack, tags=tags,
-                                                            credentials_profile=aws.config.profile))
+                                                            credentials=AwsCredentials.from_config()))
     pulumi.export("securityGroupId", egress.security_group_id)
     pulumi.export("prefixListId", egress.prefix_list_id)
     pulumi.export("allowCidrs", list(settings.egress.allow_cidrs))

@@ -58,6 +58,7 @@ _EXPORTS = {
     "VpcPeeringArgs": ".network.component",
     "EgressAllowList": ".network.component",
     "EgressAllowListArgs": ".network.component",
+    "AwsCredentials": ".network.routing",
     "POLICIES": ".guardrails.rules",
     "GatewaySettings": ".gateway.settings",
     "LlmGateway": ".gateway.component",

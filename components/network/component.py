@@ -49,7 +49,7 @@ from .plan import (
     peering_routes,
     prefix_list_cidrs,
 )
-from .routing import route_through_firewall
+from .routing import AwsCredentials, route_through_firewall
 from .settings import EgressSettings, FirewallSettings, PeeringSettings
 
 PEERING_TYPE = "openhands-zai:network:VpcPeering"
@@ -137,8 +137,9 @@ class EgressAllowListArgs:
     settings: EgressSettings
     environment: str  # names the firewall resources (their names are required and unique per account)
     tags: dict[str, str] = field(default_factory=dict)
-    # The AWS profile the route-table takeover uses (boto3, beside the provider): `aws:profile`.
-    credentials_profile: str | None = None
+    # How the firewall routing's takeover (boto3, beside the provider) reaches AWS: the profile and
+    # assumed roles of the provider this component runs with (`AwsCredentials.from_config()`).
+    credentials: AwsCredentials = field(default_factory=AwsCredentials)
 
 
 class EgressAllowList(pulumi.ComponentResource):
@@ -287,5 +288,5 @@ class EgressAllowList(pulumi.ComponentResource):
             return statuses.apply(lambda s: firewall_endpoint(s, zone))
 
         self.firewall_routing = route_through_firewall(name, self, settings.vpc_id, firewall, endpoint_in, tags,
-                                                       args.credentials_profile)
+                                                       args.credentials)
         return network_firewall.arn, policy.arn

@@ -27,8 +27,9 @@ So this dynamic resource, run by Pulumi in the program's own Python environment 
   main table, or no edge table for a gateway), only while the target still sits on the bundle's;
 - read (`pulumi refresh`): a target no longer on the bundle's table reads as gone.
 
-Credentials: boto3's default chain in `region`, with `profile` when given (`aws:profile`); not
-the AWS provider's `assumeRoles`. README, "Firewall routing".
+Credentials: as the AWS provider gets them from the stack's config (`AwsCredentials.from_config`):
+boto3's default chain in the provider's region, with `aws:profile` when set, then each role of
+`aws:assumeRoles` in turn. README, "Firewall routing on a live VPC".
 """
 
 from __future__ import annotations
@@ -45,6 +46,25 @@ from .plan import INTERNET_V4, protected_by_zone
 from .settings import FirewallSettings
 
 TYPE_NAME = "RouteTableTakeover"
+SESSION_NAME = "openhands-zai-route-takeover"
+
+
+@dataclass(frozen=True)
+class AwsCredentials:
+    """What the takeover's boto3 needs to act as the AWS provider does: its profile and its chain
+    of assumed roles ({roleArn, sessionName?, externalId?}, as `aws:assumeRoles` lists them)."""
+
+    profile: str | None = None
+    assume_roles: tuple[dict[str, str], ...] = ()
+
+    @classmethod
+    def from_config(cls, config: pulumi.Config | None = None) -> AwsCredentials:
+        """From the default AWS provider's stack config (`aws:profile`, `aws:assumeRoles`)."""
+        config = config or pulumi.Config("aws")
+        roles = config.get_object("assumeRoles") or []
+        return cls(config.get("profile"), tuple(
+            {k: str(v) for k, v in role.items() if k in ("roleArn", "sessionName", "externalId") and v}
+            for role in roles if isinstance(role, dict) and role.get("roleArn")))
 
 
 def destination(route: dict[str, Any]) -> str:
@@ -86,8 +106,16 @@ class RouteTableTakeoverProvider(pulumi.dynamic.ResourceProvider):
     def _ec2(self, props: dict[str, Any]) -> Any:
         import boto3  # the [aws] extra; imported where the provider runs
 
-        return boto3.Session(profile_name=props.get("profile") or None,
-                             region_name=props.get("region") or None).client("ec2")
+        region = props.get("region") or None
+        session = boto3.Session(profile_name=props.get("profile") or None, region_name=region)
+        for role in props.get("assume_roles") or []:  # in turn, each from the one before (as the provider)
+            extra = {"ExternalId": role["externalId"]} if role.get("externalId") else {}
+            granted = session.client("sts").assume_role(
+                RoleArn=role["roleArn"], RoleSessionName=role.get("sessionName") or SESSION_NAME, **extra)["Credentials"]
+            session = boto3.Session(aws_access_key_id=granted["AccessKeyId"], region_name=region,
+                                    aws_secret_access_key=granted["SecretAccessKey"],
+                                    aws_session_token=granted["SessionToken"])
+        return session.client("ec2")
 
     @staticmethod
     def _tables(ec2: Any, vpc_id: str) -> dict[str, dict[str, Any]]:
@@ -180,16 +208,17 @@ class RouteTableTakeover(pulumi.dynamic.Resource, module="openhands-zai", name=T
     previous_route_table_id: pulumi.Output[str | None]
 
     def __init__(self, name: str, *, target_id: str, route_table_id: pulumi.Input[str], vpc_id: str,
-                 region: pulumi.Input[str], profile: str | None = None,
+                 region: pulumi.Input[str], credentials: AwsCredentials = AwsCredentials(),
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(RouteTableTakeoverProvider(), name, {
             "target_id": target_id, "route_table_id": route_table_id, "vpc_id": vpc_id, "region": region,
-            "profile": profile, "association_id": None, "previous_route_table_id": None}, opts)
+            "profile": credentials.profile, "assume_roles": [dict(r) for r in credentials.assume_roles],
+            "association_id": None, "previous_route_table_id": None}, opts)
 
 
 def route_through_firewall(name: str, parent: pulumi.Resource, vpc_id: str, firewall: FirewallSettings,
                            endpoint_in: Callable[[str], pulumi.Output[str]], tags: dict[str, str],
-                           profile: str | None) -> pulumi.Output[list[dict[str, Any]]]:
+                           credentials: AwsCredentials) -> pulumi.Output[list[dict[str, Any]]]:
     """The tables, routes and takeovers (children of `parent`); returns, per protected subnet and
     for the gateway, the table and routes `openhands-zai verify` reads back."""
     if not firewall.protected_subnets:
@@ -206,7 +235,7 @@ def route_through_firewall(name: str, parent: pulumi.Resource, vpc_id: str, fire
     def move(target_id: str, table: aws.ec2.RouteTable, opts: pulumi.ResourceOptions) -> RouteTableTakeover:
         resource_name = f"{name}-edge-{target_id}" if target_id.startswith("igw-") else f"{name}-protect-{target_id}"
         return RouteTableTakeover(resource_name, target_id=target_id, route_table_id=table.id, vpc_id=vpc_id,
-                                  region=region, profile=profile, opts=opts)
+                                  region=region, credentials=credentials, opts=opts)
 
     subnets = {s.subnet_id: aws.ec2.get_subnet_output(id=s.subnet_id, availability_zone=s.availability_zone,
                                                       vpc_id=vpc_id, opts=pulumi.InvokeOptions(parent=parent))

@@ -529,3 +529,15 @@ def test_a_docker_stack_plans_without_the_aws_and_kubernetes_providers():
             "sys.exit(f'imported {loaded}' if loaded else code)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_the_firewall_routing_takeover_acts_with_the_providers_profile_and_roles(tmp_path):
+    stack = yaml.safe_load(STAGING.read_text())["config"]
+    role = {"roleArn": "arn:aws:iam::210987654321:role/deployer", "externalId": "x-1", "duration": "1h"}
+    result = run_cli("plan", "--stack", "case", "--config-file", str(write_stack(tmp_path, {
+        **stack, "aws:profile": "platform", "aws:assumeRoles": [role]})), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    takeovers = [r["inputs"] for r in json.loads(result.stdout)["resources"] if r["type"].endswith(":RouteTableTakeover")]
+    assert len(takeovers) == 3  # the internet gateway and both NAT subnets
+    assert all((t["profile"], t["assume_roles"], t["region"]) == (
+        "platform", [{"roleArn": role["roleArn"], "externalId": "x-1"}], "eu-west-1") for t in takeovers)

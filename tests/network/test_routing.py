@@ -24,7 +24,7 @@ from moto.ec2.models.route_tables import RouteBackend
 
 from openhands_zai import EgressAllowList, EgressAllowListArgs
 from openhands_zai.cli.verify import verify
-from openhands_zai.network.routing import RouteTableTakeoverProvider, dropped_routes
+from openhands_zai.network.routing import AwsCredentials, RouteTableTakeoverProvider, dropped_routes
 from openhands_zai.testing import plain
 from tests.aws_fixtures import REGION, shared_moto  # noqa: F401
 from tests.helpers import egress_settings
@@ -268,3 +268,39 @@ def test_the_takeovers_are_children_that_wait_for_their_routes(vpc):
     assert waits == {vpc["igw"]: sorted(f"wired-edge-{s}" for s in nat.values()),
                      **{s: sorted([f"wired-internet-{zone}-default", f"wired-edge-{vpc['igw']}"])
                         for zone, s in nat.items()}}
+
+
+def test_the_takeover_acts_through_the_stacks_assumed_roles(strict):
+    # A VPC in the account the role is in (moto keeps accounts apart): found only through the role.
+    role = "arn:aws:iam::210987654321:role/deployer"
+    granted = boto3.client("sts", region_name=REGION).assume_role(RoleArn=role, RoleSessionName="setup")["Credentials"]
+    ec2 = boto3.client("ec2", region_name=REGION, aws_access_key_id=granted["AccessKeyId"],
+                       aws_secret_access_key=granted["SecretAccessKey"], aws_session_token=granted["SessionToken"])
+    vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.30.0.0/24")["Subnet"]["SubnetId"]
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    props = {"target_id": subnet, "route_table_id": table, "vpc_id": vpc, "region": REGION, "profile": None}
+    with pytest.raises(ValueError, match=f"route table {table} is not in {vpc}"):  # the caller's own account
+        RouteTableTakeoverProvider().create(props)
+    outs = RouteTableTakeoverProvider().create({**props, "assume_roles": [{"roleArn": role, "externalId": "x-1"}]}).outs
+    (found,) = ec2.describe_route_tables(RouteTableIds=[table])["RouteTables"]
+    assert [a["RouteTableAssociationId"] for a in found["Associations"] if a.get("SubnetId") == subnet] == [
+        outs["association_id"]]
+
+
+def test_credentials_come_from_the_aws_provider_config():
+    class Config:  # pulumi.Config("aws") as the stack file sets it
+        values = {"profile": "platform"}
+        objects = {"assumeRoles": [{"roleArn": "arn:aws:iam::210987654321:role/a", "sessionName": "ci",
+                                    "duration": "1h"}, {"roleArn": "arn:aws:iam::210987654321:role/b"}, {}]}
+
+        def get(self, key):
+            return self.values.get(key)
+
+        def get_object(self, key):
+            return self.objects.get(key)
+
+    credentials = AwsCredentials.from_config(Config())
+    assert credentials == AwsCredentials("platform", (
+        {"roleArn": "arn:aws:iam::210987654321:role/a", "sessionName": "ci"},
+        {"roleArn": "arn:aws:iam::210987654321:role/b"}))
