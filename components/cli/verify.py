@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ..network.plan import association_key, route_target
 from .aws import AWS_ERRORS, UsageError, client, describe
 from .files import UnreadableFile, read_text
 
@@ -90,10 +91,7 @@ def check_peering(ec2: Any, peer: Any, outputs: dict[str, Any]) -> list[Result]:
         if not match:
             results.append(Result(name, False, "missing"))
         elif match[0].get("VpcPeeringConnectionId") != pcx:
-            target = next((match[0][k] for k in ("VpcPeeringConnectionId", "GatewayId", "NatGatewayId",
-                                                 "TransitGatewayId", "NetworkInterfaceId", "VpcEndpointId")
-                           if match[0].get(k)), "nothing")
-            results.append(Result(name, False, f"points at {target}, not {pcx}"))
+            results.append(Result(name, False, f"points at {route_target(match[0]) or 'nothing'}, not {pcx}"))
         elif match[0].get("State") == "blackhole":
             results.append(Result(name, False, f"via {pcx} but blackholed (the connection is not usable)"))
         else:
@@ -160,11 +158,6 @@ def check_firewall(network_firewall: Any, outputs: dict[str, Any]) -> list[Resul
     return [Result("firewall policy", ok, detail)]
 
 
-def _route_target(route: dict[str, Any]) -> str | None:
-    # EC2 shows a route to a firewall (Gateway Load Balancer) endpoint under GatewayId or VpcEndpointId.
-    return route.get("VpcEndpointId") or route.get("GatewayId")
-
-
 def check_firewall_routing(ec2: Any, outputs: dict[str, Any]) -> list[Result]:
     routing = outputs.get("firewallRouting")
     if not routing:
@@ -176,7 +169,7 @@ def check_firewall_routing(ec2: Any, outputs: dict[str, Any]) -> list[Result]:
     by_vpc: dict[str, list[dict[str, Any]]] = {}
     for entry in routing:
         who, table_id = entry["target"], entry["routeTableId"]
-        key = "GatewayId" if who.startswith("igw-") else "SubnetId"
+        key = association_key(who)
         if entry["vpcId"] not in by_vpc:
             pages = ec2.get_paginator("describe_route_tables").paginate(
                 Filters=[{"Name": "vpc-id", "Values": [entry["vpcId"]]}])
@@ -188,7 +181,7 @@ def check_firewall_routing(ec2: Any, outputs: dict[str, Any]) -> list[Result]:
                                                                               else "")
             results.append(Result(f"routing {who}", False, f"{where}, expected the firewall's {table_id}"))
             continue
-        routes = {str(r.get("DestinationCidrBlock")): _route_target(r)
+        routes = {str(r.get("DestinationCidrBlock")): route_target(r)
                   for t in tables if t["RouteTableId"] == table_id for r in t.get("Routes", [])}
         wanted = entry.get("routes") or []
         if not wanted:

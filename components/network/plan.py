@@ -1,7 +1,8 @@
 """What the network layer creates, as plain data (pure; no Pulumi, no AWS).
 
 In the VPC: peering routes, security-group egress rules, the Network Firewall's targets and
-endpoints; the components turn each item into exactly one resource, `openhands-zai verify`
+endpoints, the protected subnets by zone, and how to read route tables as EC2 describes them
+(what a table switch would drop, where a route goes: the takeover and `verify` share it); the components turn each item into exactly one resource, `openhands-zai verify`
 compares the live account with the same items. In a cluster: the same egress intent as
 Kubernetes objects, which the cluster target applies:
 - `default-deny-egress`: every pod of the namespace, egress denied unless another policy allows it.
@@ -116,6 +117,37 @@ def protected_by_zone(firewall: FirewallSettings) -> dict[str, list[str]]:
     for subnet in firewall.protected_subnets:
         zones.setdefault(subnet.availability_zone, []).append(subnet.subnet_id)
     return zones
+
+
+# -- route tables as EC2 describes them (the takeover and `verify` read them) ----------------------
+
+def association_key(target_id: str) -> str:
+    """The field of a route-table association that names `target_id`: a gateway or a subnet."""
+    return "GatewayId" if target_id.startswith(("igw-", "vgw-")) else "SubnetId"
+
+
+def route_destination(route: dict[str, Any]) -> str:
+    """A route's destination as describe_route_tables gives it: CIDR, IPv6 CIDR or prefix list."""
+    return str(route.get("DestinationCidrBlock") or route.get("DestinationIpv6CidrBlock")
+               or route.get("DestinationPrefixListId"))
+
+
+def route_target(route: dict[str, Any]) -> str | None:
+    """Where a route sends traffic (a firewall endpoint shows under VpcEndpointId or GatewayId)."""
+    for key in ("VpcEndpointId", "GatewayId", "NatGatewayId", "TransitGatewayId", "VpcPeeringConnectionId",
+                "NetworkInterfaceId", "EgressOnlyInternetGatewayId", "InstanceId", "CarrierGatewayId",
+                "LocalGatewayId", "CoreNetworkArn"):
+        if route.get(key):
+            return str(route[key])
+    return None
+
+
+def dropped_routes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What a subnet or gateway would lose moving from table `old` to `new`: each destination
+    `old` routes that `new` does not (the VPC's local routes are in every table)."""
+    kept = {route_destination(r) for r in new.get("Routes", [])}
+    return [f"{route_destination(r)} -> {route_target(r) or 'blackhole'}" for r in old.get("Routes", [])
+            if r.get("GatewayId") != "local" and route_destination(r) not in kept]
 
 
 def firewall_endpoint(statuses: Any, availability_zone: str) -> str:

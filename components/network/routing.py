@@ -42,7 +42,7 @@ import pulumi
 import pulumi.dynamic
 import pulumi_aws as aws
 
-from .plan import INTERNET_V4, protected_by_zone
+from .plan import INTERNET_V4, association_key, dropped_routes, protected_by_zone
 from .settings import FirewallSettings
 
 TYPE_NAME = "RouteTableTakeover"
@@ -67,37 +67,10 @@ class AwsCredentials:
             for role in roles if isinstance(role, dict) and role.get("roleArn")))
 
 
-def destination(route: dict[str, Any]) -> str:
-    """A route's destination as describe_route_tables gives it: CIDR, IPv6 CIDR or prefix list."""
-    return str(route.get("DestinationCidrBlock") or route.get("DestinationIpv6CidrBlock")
-               or route.get("DestinationPrefixListId"))
-
-
-def target(route: dict[str, Any]) -> str:
-    for key in ("VpcEndpointId", "GatewayId", "NatGatewayId", "TransitGatewayId", "VpcPeeringConnectionId",
-                "NetworkInterfaceId", "EgressOnlyInternetGatewayId", "InstanceId", "CarrierGatewayId",
-                "LocalGatewayId", "CoreNetworkArn"):
-        if route.get(key):
-            return str(route[key])
-    return "blackhole"
-
-
-def dropped_routes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """What the target would lose moving from table `old` to `new`: each destination `old`
-    routes that `new` does not (the VPC's local routes are in every table)."""
-    kept = {destination(r) for r in new.get("Routes", [])}
-    return [f"{destination(r)} -> {target(r)}" for r in old.get("Routes", [])
-            if r.get("GatewayId") != "local" and destination(r) not in kept]
-
-
 @dataclass(frozen=True)
 class Association:
     association_id: str
     route_table_id: str
-
-
-def _field(target_id: str) -> str:
-    return "GatewayId" if target_id.startswith(("igw-", "vgw-")) else "SubnetId"
 
 
 class RouteTableTakeoverProvider(pulumi.dynamic.ResourceProvider):
@@ -125,7 +98,7 @@ class RouteTableTakeoverProvider(pulumi.dynamic.ResourceProvider):
     @staticmethod
     def _current(tables: dict[str, dict[str, Any]], target_id: str) -> Association | None:
         """The target's explicit association, if it has one (implicit ones are the main table's)."""
-        key = _field(target_id)
+        key = association_key(target_id)
         for table in tables.values():
             for association in table.get("Associations", []):
                 if association.get(key) == target_id and association.get("AssociationState", {}).get(
@@ -141,7 +114,7 @@ class RouteTableTakeoverProvider(pulumi.dynamic.ResourceProvider):
         main = next((t for t in tables.values()
                      if any(a.get("Main") for a in t.get("Associations", []))), None)
         old = (tables[current.route_table_id] if current is not None
-               else main if _field(target_id) == "SubnetId" else None)
+               else main if association_key(target_id) == "SubnetId" else None)
         if old is not None and old["RouteTableId"] != table_id:
             lost = dropped_routes(old, tables[table_id])
             if lost:
@@ -155,7 +128,7 @@ class RouteTableTakeoverProvider(pulumi.dynamic.ResourceProvider):
                 return current.association_id
             return str(ec2.replace_route_table_association(
                 AssociationId=current.association_id, RouteTableId=table_id)["NewAssociationId"])
-        return str(ec2.associate_route_table(RouteTableId=table_id, **{_field(target_id): target_id})["AssociationId"])
+        return str(ec2.associate_route_table(RouteTableId=table_id, **{association_key(target_id): target_id})["AssociationId"])
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
         ec2 = self._ec2(props)

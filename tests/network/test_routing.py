@@ -24,7 +24,8 @@ from moto.ec2.models.route_tables import RouteBackend
 
 from openhands_zai import EgressAllowList, EgressAllowListArgs
 from openhands_zai.cli.verify import verify
-from openhands_zai.network.routing import AwsCredentials, RouteTableTakeoverProvider, dropped_routes
+from openhands_zai.network.plan import dropped_routes
+from openhands_zai.network.routing import AwsCredentials, RouteTableTakeoverProvider
 from openhands_zai.testing import plain
 from tests.aws_fixtures import REGION, shared_moto  # noqa: F401
 from tests.helpers import egress_settings
