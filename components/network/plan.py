@@ -1,9 +1,10 @@
 """What the network layer creates, as plain data (pure; no Pulumi, no AWS).
 
 In the VPC: peering routes, security-group egress rules, the Network Firewall's targets and
-endpoints, the protected subnets by zone, and how to read route tables as EC2 describes them
-(what a table switch would drop, where a route goes: the takeover and `verify` share it); the components turn each item into exactly one resource, `openhands-zai verify`
-compares the live account with the same items. In a cluster: the same egress intent as
+endpoints, the protected subnets by zone; the components turn each item into exactly one
+resource, `openhands-zai verify` compares the live account with the same items. How to read
+route tables as EC2 describes them (where a route goes, what a table switch would drop) is here
+too: the route-table takeover and `verify` share it. In a cluster: the same egress intent as
 Kubernetes objects, which the cluster target applies:
 - `default-deny-egress`: every pod of the namespace, egress denied unless another policy allows it.
 - `openhands-egress`: the OpenHands pods may resolve names through kube-dns and open the allowed
