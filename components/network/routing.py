@@ -122,7 +122,7 @@ class RouteTableTakeoverProvider(pulumi.dynamic.ResourceProvider):
                     f"{target_id}: its route table {old['RouteTableId']} routes {', '.join(lost)}, which "
                     f"{table_id} (the firewall's) does not; moving it would drop them, so nothing was changed. "
                     "Move those routes off the subnet's table first, or leave this subnet out of "
-                    "firewall.protectedSubnets (README, Firewall routing)")
+                    "firewall.protectedSubnets (README: Firewall routing on a live VPC)")
         if current is not None:
             if current.route_table_id == table_id:
                 return current.association_id

@@ -122,8 +122,8 @@ class FirewallSettings(SettingsModel):
                          "which zone each firewall endpoint serves"),
         (r"^(internetRoutes|returnRoutes)$", "replaced in 0.9.0: list the NAT subnets in firewall.protectedSubnets "
                                              "[{subnetId, availabilityZone}] and the VPC's internetGatewayId; the "
-                                             "bundle routes them through its own route tables (README, Firewall "
-                                             "routing)"),
+                                             "bundle routes them through its own route tables (README: Firewall "
+                                             "routing on a live VPC)"),
     )
 
     enabled: Flag = False
