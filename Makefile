@@ -21,28 +21,31 @@ define fresh_venv
 test -x $(1)/bin/python || { rm -rf $(1) && $(2) -m venv $(1); }
 endef
 
-.PHONY: plan test lint typecheck fidelity bench bench-scale bench-gateway schema scan package e2e ci clean
+.PHONY: plan test lint typecheck fidelity bench bench-scale bench-gateway schema scan package e2e lock ci clean
 
+# Installs say what they do on stderr: stdout stays the command's own (`make plan FORMAT=json | jq`).
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
 	@$(call fresh_venv,$(VENV),$(PYTHON))
-	$(VENV)/bin/python -m pip install -q -r requirements.txt
+	@echo "installing requirements.txt into $(VENV)" >&2
+	@$(VENV)/bin/python -m pip install -q -r requirements.txt >&2
 	@touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
-	$(VENV)/bin/python -m pip install -q -r requirements-dev.txt
+	@echo "installing requirements-dev.txt into $(VENV)" >&2
+	@$(VENV)/bin/python -m pip install -q -r requirements-dev.txt >&2
 	@touch $@
 
 $(FIDELITY_VENV)/.installed: fidelity/requirements.txt
 	@test -n "$(PYTHON312)" || { echo "the fidelity suite needs Python 3.12 (set PYTHON312=...)"; exit 2; }
 	@$(call fresh_venv,$(FIDELITY_VENV),$(PYTHON312))
-	$(FIDELITY_VENV)/bin/python -m pip install -q -r fidelity/requirements.txt
+	$(FIDELITY_VENV)/bin/python -m pip install -q --require-hashes -r fidelity/requirements.txt
 	@touch $@
 
 $(GATEWAY_VENV)/.installed: fidelity/gateway/requirements.txt
 	@test -n "$(PYTHON312)" || { echo "the gateway fidelity suite needs Python 3.12 (set PYTHON312=...)"; exit 2; }
 	@$(call fresh_venv,$(GATEWAY_VENV),$(PYTHON312))
-	$(GATEWAY_VENV)/bin/python -m pip install -q -r fidelity/gateway/requirements.txt
+	$(GATEWAY_VENV)/bin/python -m pip install -q --require-hashes -r fidelity/gateway/requirements.txt
 	@touch $@
 
 $(CHECKOV_VENV)/.installed: policy/checkov-requirements.txt
@@ -50,9 +53,11 @@ $(CHECKOV_VENV)/.installed: policy/checkov-requirements.txt
 	$(CHECKOV_VENV)/bin/python -m pip install -q -r policy/checkov-requirements.txt
 	@touch $@
 
-## plan: plan the $(STACK) stack offline (real program, Pulumi mock engine)
+## plan: plan the $(STACK) stack offline (real program, Pulumi mock engine); stdout is the plan alone.
+## A stack with no Pulumi.$(STACK).yaml here plans the template examples/stacks/Pulumi.$(STACK).yaml.
+STACK_FILE = $(if $(wildcard Pulumi.$(STACK).yaml),,$(wildcard examples/stacks/Pulumi.$(STACK).yaml))
 plan: $(VENV)/.runtime
-	$(CLI) plan --stack $(STACK) --format $(FORMAT)
+	@$(CLI) plan --stack $(STACK) --format $(FORMAT) $(if $(STACK_FILE),--config-file $(STACK_FILE))
 
 ## test: unit, component (Pulumi mocks) and command-line tests, on two workers
 test: $(VENV)/.dev
@@ -118,6 +123,14 @@ scan: $(VENV)/.runtime $(CHECKOV_VENV)/.installed
 		$(CLI) plan --stack $$stack --config-file examples/stacks/Pulumi.$$stack.yaml \
 			--format manifests --out $(BUILD)/manifests/$$stack || exit 1; done
 	$(VENV)/bin/python policy/checkov_scan.py $(CHECKOV_VENV)/bin/checkov $(BUILD)/manifests
+
+## lock: re-resolve every locked environment from its .in file (uv; needs the package index). The e2e
+## images, the fidelity suites and their cache keys follow the .txt files; commit them together.
+LOCK_COMPILE = $(VENV)/bin/uv pip compile --quiet --python-version 3.12 --python-platform x86_64-manylinux_2_28 \
+	--generate-hashes --custom-compile-command "make lock"
+LOCKED = e2e/locks/app e2e/locks/agent e2e/locks/gateway e2e/locks/build fidelity/requirements fidelity/gateway/requirements
+lock: $(VENV)/.dev
+	@for lock in $(LOCKED); do echo "$$lock.in -> $$lock.txt"; $(LOCK_COMPILE) $$lock.in -o $$lock.txt || exit 1; done
 
 ci: test fidelity scan
 

@@ -1,22 +1,27 @@
 """Stand-in images for the end-to-end suite, built here because no registry can be reached.
 
 Each image is built from a Debian rootfs (`debootstrap --variant=minbase bookworm`), Python 3.12
-copied in from this machine (with the Debian libraries its modules link), and the pinned PyPI
-wheels of the release the bundle deploys. Each is tagged with the exact reference the bundle
-deploys and carries the upstream image's entrypoint, user, working directory and environment:
+copied in from this machine (with the Debian libraries its modules link), and a committed lock of
+its Python environment (`e2e/locks/*.txt`: every transitive package pinned, with hashes, resolved
+by `make lock`), installed with `pip --require-hashes` from wheels downloaded and hash-checked
+first; so an upstream release cannot change what the suite runs. Each is tagged with the exact
+reference the bundle deploys and carries the upstream image's entrypoint, user, working directory
+and environment:
 
 - the app: `containers/app/Dockerfile` of OpenHands (root, WORKDIR /app, `/app/entrypoint.sh`,
-  `uvicorn openhands.server.listen:app --host 0.0.0.0 --port 3000`, user `openhands` 42420);
+  `uvicorn openhands.server.listen:app --host 0.0.0.0 --port 3000`, user `openhands` 42420),
+  from `locks/app.txt`;
 - the sandbox: the agent-server Dockerfile of the SDK (user `openhands` 10001, WORKDIR /,
-  `/usr/local/bin/openhands-agent-server`, chromium for the browser tools), installed with the
-  app's resolved versions as constraints (a plain install pulls a newer SDK than the app pins);
+  `/usr/local/bin/openhands-agent-server`, chromium for the browser tools), from `locks/agent.txt`
+  (resolved with the app's lock as constraints: one SDK on both sides);
 - the LLM gateway: LiteLLM's `docker/Dockerfile.non_root` (user `nobody`, WORKDIR /app,
   `/app/docker/prod_entrypoint.sh` = `exec litellm "$@"`, CMD `--port 4000`), `litellm[proxy]`
-  at the version the bundle pins, from its own wheels (its pins clash with openhands-ai's).
+  at the version the bundle pins, from `locks/gateway.txt`.
 
-An image is rebuilt when its recipe changes: a hash of the release pins, the packages, the
-entrypoints and environment, the wheels' names and RECIPE_VERSION is a label on the image
-(`openhands-zai.e2e-recipe`).
+`locks/build.txt` holds what pip's isolated build needs for the locked packages published as
+sdists only. An image is rebuilt when its recipe changes: a hash of its lock, the packages, the
+entrypoints and environment and RECIPE_VERSION is a label on the image (`openhands-zai.e2e-recipe`),
+so a cache (CI's /var/cache) is keyed on the lock.
 
     python e2e/images.py [--cache DIR]     # builds what is missing or stale, prints the references
 """
@@ -37,14 +42,17 @@ from pathlib import Path
 
 import docker
 
-from openhands_zai.gateway.plan import IMAGE_REPOSITORY as GATEWAY_REPOSITORY
-from openhands_zai.gateway.settings import DEFAULT_LITELLM_VERSION
+from openhands_zai.gateway.plan import image as gateway_image
+from openhands_zai.gateway.settings import DEFAULT_LITELLM_VERSION, GatewaySettings
 from openhands_zai.release import DEFAULT_VERSION, RELEASES
 
 RELEASE = RELEASES[DEFAULT_VERSION]
-APP_REF = f"{RELEASE.image_repository}:{RELEASE.version}"
-AGENT_REF = f"{RELEASE.agent_server_repository}:{RELEASE.agent_server_tag}"
-GATEWAY_REF = f"{GATEWAY_REPOSITORY}:main-v{DEFAULT_LITELLM_VERSION}"
+# The references the bundle deploys, from its own code (a digest-less pin, as the templates without
+# digests pull): the stand-ins are tagged with exactly these.
+APP_REF = RELEASE.image
+AGENT_REF = RELEASE.agent_server_image
+GATEWAY_REF = gateway_image(GatewaySettings())
+LOCKS = Path(__file__).resolve().parent / "locks"
 PYTHON312 = Path(os.environ.get("E2E_PYTHON312", "/root/.pyenv/versions/3.12.1"))
 CACHE = Path(os.environ.get("E2E_CACHE", "/var/cache/openhands-zai-e2e"))
 RECIPE_LABEL = "openhands-zai.e2e-recipe"
@@ -144,14 +152,19 @@ def copy_python(root: Path) -> None:
 
 
 # Bump when a build step below changes in a way the values hashed in recipe() do not show.
-RECIPE_VERSION = 2
+RECIPE_VERSION = 3
 
 
-def recipe(name: str, wheels: list[str], extra: str = "") -> str:
-    """What an image is built from: the steps' version, its packages, entrypoints, env and wheels."""
+def lock_text(name: str) -> str:
+    return (LOCKS / f"{name}.txt").read_text()
+
+
+def recipe(name: str, extra: str = "") -> str:
+    """What an image is built from: the steps' version, its lock and the build lock, its packages,
+    entrypoints and env."""
     parts = [str(RECIPE_VERSION), name, RELEASE.version, RELEASE.sdk_version, " ".join(BASE_PACKAGES), extra,
              APP_ENTRYPOINT, AGENT_ENTRYPOINT, repr(sorted(APP_ENV.items())), repr(sorted(AGENT_ENV.items())),
-             *sorted(wheels)]
+             lock_text(name), lock_text("build")]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
@@ -186,32 +199,27 @@ def dockerfile_changes(env: dict[str, str], user: str, workdir: str, entrypoint:
     return changes
 
 
-def _download(folder: Path, marker: str, *requirements: str) -> Path:
-    """Wheels for `requirements`, downloaded once with this machine's pip (3.12) into `folder`."""
-    if not (folder / marker).exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        run(str(PYTHON312 / "bin/python3.12"), "-m", "pip", "download", "-q", "-d", str(folder), *requirements)
-        # A few dependencies come as source only: build their wheels here, so the images install offline.
-        sources = sorted(str(p) for p in folder.glob("*.tar.gz"))
-        if sources:
-            run(str(PYTHON312 / "bin/python3.12"), "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(folder), *sources)
-            for source in sources:
-                Path(source).unlink()
-        (folder / marker).touch()
+def wheels(cache: Path, family: str, *locks: str) -> Path:
+    """Every file the locks name, downloaded once with this machine's pip (3.12) and checked against
+    the locks' hashes; the images install from this folder offline, checking them again. One folder
+    per family of images (OpenHands', the gateway's): another lock's version of a package beside
+    its own confuses pip's resolver."""
+    folder = cache / f"wheels-{family}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in (*locks, "build"):
+        marker = folder / f".{name}-{hashlib.sha256(lock_text(name).encode()).hexdigest()[:16]}"
+        if not marker.exists():
+            run(str(PYTHON312 / "bin/python3.12"), "-m", "pip", "download", "-q", "--require-hashes", "--no-deps",
+                "-d", str(folder), "-r", str(LOCKS / f"{name}.txt"))
+            marker.touch()
     return folder
 
 
-def wheels(cache: Path) -> Path:
-    """The pinned wheels of the app and the sandbox."""
-    return _download(cache / "wheels", f".openhands-ai-{RELEASE.version}",
-                     f"openhands-ai=={RELEASE.version}", f"openhands-agent-server=={RELEASE.sdk_version}",
-                     f"openhands-tools=={RELEASE.sdk_version}", f"openhands-sdk=={RELEASE.sdk_version}")
-
-
-def gateway_wheels(cache: Path) -> Path:
-    """The proxy's pinned wheels, apart from the app's (litellm[proxy] pins older fastapi/starlette)."""
-    return _download(cache / "wheels-gateway", f".litellm-{DEFAULT_LITELLM_VERSION}",
-                     f"litellm[proxy]=={DEFAULT_LITELLM_VERSION}")
+def pip_install(venv: str, lock: str) -> str:
+    """The chroot's install lines: the locked pip and build tools first (build.txt), then the lock
+    alone; hash-checked, offline (sdists built from /wheels with the locked build tools)."""
+    pip = f"{venv}/bin/python -m pip install -q --require-hashes --no-index --find-links /wheels"
+    return f"{pip} -r /locks/build.txt\n{pip} -r /locks/{lock}.txt"
 
 
 @contextmanager
@@ -221,6 +229,7 @@ def rootfs(cache: Path, base: Path, name: str, wheel_dir: Path) -> Iterator[Path
     shutil.rmtree(root, ignore_errors=True)
     run("cp", "-a", str(base), str(root))
     copy_python(root)
+    shutil.copytree(LOCKS, root / "locks", ignore=shutil.ignore_patterns("*.in"))
     (root / "wheels").mkdir()
     run("mount", "--bind", str(wheel_dir), str(root / "wheels"))
     try:
@@ -228,13 +237,14 @@ def rootfs(cache: Path, base: Path, name: str, wheel_dir: Path) -> Iterator[Path
     finally:
         run("umount", str(root / "wheels"))
     (root / "wheels").rmdir()
+    shutil.rmtree(root / "locks")
 
 
 def build(client: docker.DockerClient, cache: Path, base: Path, wheel_dir: Path, name: str, reference: str,
           script: str, finish: Callable[[Path], list[str]], extra: str = "") -> None:
     """Build `reference` unless an image of the same recipe exists: `script` runs in the rootfs's
     chroot, then `finish(root)` completes it outside and returns the image's Dockerfile changes."""
-    label = recipe(name, [p.name for p in wheel_dir.glob("*.whl")], extra)
+    label = recipe(name, extra)
     if current(client, reference, label):
         print(f"{reference}: up to date ({label})")
         return
@@ -249,8 +259,6 @@ def build_app(client: docker.DockerClient, cache: Path, base: Path, wheel_dir: P
     def finish(root: Path) -> list[str]:
         (root / "app/entrypoint.sh").write_text(APP_ENTRYPOINT)
         (root / "app/entrypoint.sh").chmod(0o770)
-        # The agent-server image installs with these resolved versions as constraints.
-        shutil.copy(root / "app/constraints.txt", cache / "app-constraints.txt")
         return dockerfile_changes(APP_ENV, "root", "/app", ["/app/entrypoint.sh"],
                                   ["uvicorn", "openhands.server.listen:app", "--host", "0.0.0.0", "--port",
                                    str(RELEASE.port)])
@@ -260,8 +268,7 @@ ldconfig
 groupadd --gid 42420 openhands && useradd -l -m -u 42420 --gid 42420 -s /bin/bash openhands
 mkdir -p /app /.openhands /opt/workspace_base
 python3.12 -m venv /app/.venv
-/app/.venv/bin/pip install -q --no-index --find-links /wheels openhands-ai=={RELEASE.version}
-/app/.venv/bin/pip freeze > /app/constraints.txt
+{pip_install("/app/.venv", "app")}
 chown -R openhands:openhands /app /opt/workspace_base
 """, finish)
 
@@ -274,8 +281,6 @@ def build_agent(client: docker.DockerClient, cache: Path, base: Path, wheel_dir:
         return dockerfile_changes(AGENT_ENV, "openhands", "/",
                                   ["/usr/bin/tini", "--", "/usr/local/bin/openhands-agent-server"], None)
 
-    # The app's resolved versions as constraints: the agent server does not pin its SDK.
-    constraints = (cache / "app-constraints.txt").read_text()
     build(client, cache, base, wheel_dir, "agent", AGENT_REF, f"""
 apt-get update -q && apt-get install -y -q --no-install-recommends {' '.join(AGENT_PACKAGES)}
 apt-get clean && rm -rf /var/lib/apt/lists/*
@@ -284,13 +289,8 @@ groupadd -g 10001 openhands && useradd -m -u 10001 -g 10001 -s /bin/bash openhan
 usermod -aG sudo openhands && echo 'openhands ALL=(ALL) NOPASSWD:ALL' >> /etc/sudoers
 mkdir -p /workspace/project /agent-server && chown -R openhands:openhands /workspace
 python3.12 -m venv /agent-server/.venv
-cat > /agent-constraints.txt <<'CONSTRAINTS'
-{chr(10).join(line for line in constraints.splitlines() if not line.startswith(("openhands-ai", "-e ")))}
-CONSTRAINTS
-/agent-server/.venv/bin/pip install -q --no-index --find-links /wheels -c /agent-constraints.txt \
-    openhands-agent-server=={RELEASE.sdk_version} openhands-tools=={RELEASE.sdk_version}
+{pip_install("/agent-server/.venv", "agent")}
 chown -R openhands:openhands /agent-server
-rm /agent-constraints.txt
 """, finish, extra=" ".join(AGENT_PACKAGES))
 
 
@@ -305,7 +305,7 @@ def build_gateway(client: docker.DockerClient, cache: Path, base: Path, wheel_di
 ldconfig
 mkdir -p /app/docker /app/.cache
 python3.12 -m venv /app/.venv
-/app/.venv/bin/pip install -q --no-index --find-links /wheels 'litellm[proxy]=={DEFAULT_LITELLM_VERSION}'
+{pip_install("/app/.venv", "gateway")}
 chown -R nobody:nogroup /app
 """, finish, extra=" ".join([DEFAULT_LITELLM_VERSION, GATEWAY_ENTRYPOINT, repr(sorted(GATEWAY_ENV.items()))]))
 
@@ -321,10 +321,10 @@ def main() -> int:
     client = docker.from_env(timeout=600)
     args.cache.mkdir(parents=True, exist_ok=True)
     base = base_rootfs(args.cache)
-    wheel_dir = wheels(args.cache)
-    build_app(client, args.cache, base, wheel_dir)
-    build_agent(client, args.cache, base, wheel_dir)
-    build_gateway(client, args.cache, base, gateway_wheels(args.cache))
+    openhands_wheels = wheels(args.cache, "openhands", "app", "agent")
+    build_app(client, args.cache, base, openhands_wheels)
+    build_agent(client, args.cache, base, openhands_wheels)
+    build_gateway(client, args.cache, base, wheels(args.cache, "gateway", "gateway"))
     print(APP_REF)
     print(AGENT_REF)
     print(GATEWAY_REF)
