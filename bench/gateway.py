@@ -1,7 +1,7 @@
 """What the LLM gateway costs: latency added per request, and throughput, proxy vs direct.
 
 The same stand-in Z.AI (tests/fake_zai.py, on loopback) is called directly and through the
-pinned LiteLLM proxy (litellm[proxy]==1.84.1 from the gateway venv, one worker, started with the
+pinned LiteLLM proxy (litellm[proxy] at the pinned version, from the gateway venv, one worker, started with the
 config.yaml the bundle renders), in one run:
 
 - latency: `--requests` sequential chat completions each way, interleaved in rounds so drift on

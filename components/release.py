@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from .errors import Hint
 from .fields import SettingsModel, problem, text_from_number
+from .images import reference
 
 
 @dataclass(frozen=True)
@@ -54,14 +55,12 @@ class OpenHandsRelease:
     @property
     def agent_server_image(self) -> str:
         """The sandbox image (the cluster target's sidecar): the SDK's tag, and the digest when pinned."""
-        ref = f"{self.agent_server_repository}:{self.agent_server_tag}"
-        return f"{ref}@{self.agent_server_image_digest}" if self.agent_server_image_digest else ref
+        return reference(self.agent_server_repository, self.agent_server_tag, self.agent_server_image_digest)
 
     @property
     def image(self) -> str:
         """The server image: the release tag, and the digest when one is pinned."""
-        ref = f"{self.image_repository}:{self.version}"
-        return f"{ref}@{self.image_digest}" if self.image_digest else ref
+        return reference(self.image_repository, self.version, self.image_digest)
 
 
 # The server keys' variables (`server_keys.py` makes the values).

@@ -48,6 +48,11 @@ class Gateway:
                           headers={"Authorization": f"Bearer {key or self.key}"},
                           json={"model": model, "messages": [{"role": "user", "content": "Say OK."}]})
 
+    def params(self, profile: str) -> dict:
+        """The planned litellm_params of a profile's model."""
+        (params,) = [m["litellm_params"] for m in self.config["model_list"] if m["model_name"] == self.name_of(profile)]
+        return params
+
     def name_of(self, profile: str) -> str:
         (name,) = [m["model_name"] for m in self.config["model_list"] if m["model_name"].endswith(f"-{profile}")]
         return name
@@ -55,7 +60,7 @@ class Gateway:
 
 def start(client, zai_base: str) -> Gateway:
     zai_key = "zai-e2e-" + secrets.token_hex(16)
-    fake = FakeZai(coding_plan_keys=[zai_key], models=["glm-4.6", "glm-4.5", "glm-4-32b-0414-128k"]).__enter__()
+    fake = FakeZai(coding_plan_keys=[zai_key], models=["glm-5.3", "glm-4.7", "glm-5.2"]).__enter__()
     planned = realise.plan_stack(STACK, zai_key, fake.url(zai_base), stack="gateway-limits")
     workdir = Path(tempfile.mkdtemp(prefix="openhands-zai-e2e-gateway-"))
     started = realise.Started(client)
@@ -109,16 +114,18 @@ def test_the_gateway_calls_the_coding_plan_with_the_zai_key(gateway):
     assert response.status_code == 200, response.text[:300]
     assert response.json()["choices"][0]["message"]["content"] == "OK"
     (call,) = gateway.fake.completions[before:]
-    assert call["path"] == f"{CODING_BASE}/chat/completions" and call["body"]["model"] == "glm-4.6"
+    params = gateway.params("latest")
+    assert call["path"] == f"{CODING_BASE}/chat/completions" and call["body"]["model"] == params["model"].split("/")[1]
     key_is_zai = call["key"] == gateway.zai_key  # compared apart: an assertion on it would print it
     assert key_is_zai, "the gateway did not send the Z.AI key"
-    assert call["body"].get("temperature") == 0.6 and call["body"].get("top_p") == 0.95
+    assert (call["body"].get("temperature"), call["body"].get("top_p")) == (params.get("temperature"), params.get("top_p"))
+    assert params.get("temperature") is not None  # the built-in's sampling, not nothing against nothing
 
 
 def test_a_429_from_zai_on_the_primary_is_answered_by_the_fallback(gateway):
     primary, fallback = gateway.name_of("latest"), gateway.name_of("coding")
     assert gateway.config["router_settings"]["fallbacks"] == [{primary: [fallback]}]
-    gateway.fake.busy_models = {"glm-4.6"}
+    gateway.fake.busy_models = {"glm-5.3"}
     before = len(gateway.fake.completions)
     try:
         response = gateway.complete(primary)
@@ -127,7 +134,7 @@ def test_a_429_from_zai_on_the_primary_is_answered_by_the_fallback(gateway):
     assert response.status_code == 200, response.text[:300]
     assert response.headers.get("x-litellm-model-group") == fallback
     models = [call["body"]["model"] for call in gateway.fake.completions[before:]]
-    assert models[0] == "glm-4.6" and models[-1] == "glm-4.5", models
+    assert models[0] == "glm-5.3" and models[-1] == "glm-4.7", models
 
 
 def test_an_rpm_limit_of_n_lets_n_through_and_refuses_the_next(gateway):
@@ -146,7 +153,7 @@ def test_the_key_openhands_holds_is_worthless_at_zai(gateway):
     """Bypassing the gateway: an agent that calls Z.AI with the key it can read is refused."""
     response = httpx.post(gateway.fake.url(CODING_BASE) + "/chat/completions", timeout=10,
                           headers={"Authorization": f"Bearer {gateway.key}"},
-                          json={"model": "glm-4.6", "messages": [{"role": "user", "content": "Say OK."}]})
+                          json={"model": "glm-5.3", "messages": [{"role": "user", "content": "Say OK."}]})
     assert response.status_code == 401
 
 

@@ -34,7 +34,7 @@ ALLOWED = {
 }
 
 
-BASE = {"errors", "fields", "aws_ids", "release", "guardrails.labels", "llm.catalogue", "llm.endpoints"}
+BASE = {"errors", "fields", "aws_ids", "images", "release", "zai_key", "guardrails.labels", "llm.catalogue", "llm.endpoints"}
 # Resources both targets' components create (the server's random keys).
 SHARED_COMPONENTS = {"server_keys"}
 

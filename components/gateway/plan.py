@@ -4,14 +4,15 @@ to it, its container (Docker target) and its objects (Kubernetes target). No res
 No key is ever rendered: `config.yaml` names the proxy's environment (`os.environ/ZAI_API_KEY`,
 `os.environ/LITELLM_MASTER_KEY`), which the components fill from secrets.
 
-What the proxy is told, and why (LiteLLM 1.84.1, measured against a stand-in Z.AI):
+What the proxy is told, and why (LiteLLM 1.84.1, then 1.108.7, measured against a stand-in Z.AI):
 - one model per profile, named after its GLM model (`glm-4.6-latest`): OpenHands chooses
   behaviour by substring of the model name (tool results as plain strings for "glm");
 - `api_base` is the stack's endpoint: the `zai/` provider's own default is the general endpoint,
   which answers a Coding Plan key with 1113;
 - `drop_params`: OpenHands sends `max_completion_tokens`, which the `zai` provider refuses (400);
   the profile's output cap is therefore the model's `max_tokens` here;
-- thinking as the model's `extra_body`: a client's top-level `thinking` fails inside the proxy;
+- thinking and reasoning effort as the model's `extra_body`: a client's top-level `thinking` fails
+  inside the proxy, and its `zai` provider drops or refuses `reasoning_effort`;
 - requests in flight, rpm/tpm (enforced, not only routing weights), retries with a pause (Z.AI's
   1302 clears on retry), a timeout (LiteLLM's default read timeout is 6,000 s), fallbacks.
 """
@@ -23,14 +24,16 @@ from typing import Any
 
 import yaml
 
+from ..images import reference
 from ..kubernetes.plan import secret_env
 from ..llm.catalogue import CATALOGUE, litellm_model_string
-from ..llm.plan import LlmRoute
+from ..llm.plan import LlmRoute, zai_request_fields
 from ..llm.settings import LlmProfile, LlmSettings
 from ..network.plan import dns_rule
 from ..release import OFFLINE_COST_MAP
 from .settings import GatewaySettings, model_name
 
+# LiteLLM's non-root image (runs as `nobody`); its tags are the bare release (images.py).
 IMAGE_REPOSITORY = "ghcr.io/berriai/litellm-non_root"
 NAME = "openhands-gateway"
 CONFIG_DIR = "/etc/litellm"
@@ -53,8 +56,7 @@ _RETRY = ("RateLimitErrorRetries", "InternalServerErrorRetries", "TimeoutErrorRe
 
 
 def image(settings: GatewaySettings) -> str:
-    ref = f"{IMAGE_REPOSITORY}:main-v{settings.version}"
-    return f"{ref}@{settings.image_digest}" if settings.image_digest else ref
+    return reference(IMAGE_REPOSITORY, settings.version, settings.image_digest)
 
 
 def model_names(llm: LlmSettings) -> dict[str, str]:
@@ -81,8 +83,9 @@ def _model_entry(name: str, profile: LlmProfile, llm: LlmSettings, settings: Gat
         value = getattr(profile, field)
         if value is not None:
             params[key] = value
-    if profile.thinking is not None:
-        params["extra_body"] = {"thinking": {"type": "enabled" if profile.thinking else "disabled"}}
+    extra_body = zai_request_fields(profile)
+    if extra_body:
+        params["extra_body"] = extra_body
     if profile.extra_headers:
         params["extra_headers"] = dict(profile.extra_headers)
     for limit in ("rpm", "tpm"):

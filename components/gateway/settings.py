@@ -16,10 +16,16 @@ from ..fields import Flag, Port, SettingsModel, WholeNumber, problem, text_from_
 from ..kubernetes.settings import Resources
 from ..llm.settings import LlmProfile
 
-# The proxy release: the one openhands-ai 1.11.0 pins (its SDK talks to it), published as
-# ghcr.io/berriai/litellm-non_root:main-v<version> (runs as `nobody`, no root needed).
-LITELLM_VERSIONS = ("1.84.1",)
-DEFAULT_LITELLM_VERSION = "1.84.1"
+# The proxy release, chosen on evidence (README "The LLM gateway: which LiteLLM, and why"): the
+# 1.108 long-term-support line, whose model map knows the GLM-5 family up to glm-5.3; 1.108.7 is its
+# newest patch whose `litellm[proxy]` installs from PyPI (1.108.8+ need litellm-enterprise
+# 0.1.79.post2, 1.109+ litellm-proxy-extras 0.4.113, 1.110+ a `litellm-proxy` distribution: none
+# is on PyPI); past every advisory found (the host-header auth bypass GHSA-4xpc-pv4p-pm3w, fixed in
+# 1.84.0/1.84.3; GHSA-3cv6-jpf6-8222 and GHSA-7hp6-4w63-5g45, fixed by 1.100.5; GHSA-w4c7-34wj-hqm8,
+# fixed in 1.106.5); never 1.82.7, 1.82.8 or 1.107.x (compromised releases). Published as
+# ghcr.io/berriai/litellm-non_root:<version> (no `main-v` prefix since 1.84.0).
+LITELLM_VERSIONS = ("1.108.7",)
+DEFAULT_LITELLM_VERSION = "1.108.7"
 # Z.AI's Coding Plan answers more than one or two requests in flight with error 1302 (users'
 # reports; the limit is undocumented): queue beyond two per model rather than fail.
 CODING_PLAN_PARALLEL_REQUESTS = 2

@@ -1,7 +1,8 @@
 """The guardrails' checks (pure): each `(resource type, input properties, config) -> [problem, ...]`.
 
 Mandatory: the LLM key only where it belongs and marked secret, customer KMS keys, no open
-egress, no IAM wildcards, no privileged workloads, pinned images. Advisory: image digests, tags,
+egress, no IAM wildcards, no privileged workloads, pinned images in the tag format their
+registry publishes. Advisory: image digests, tags,
 the secret's recovery window, the Coding Plan key label, the Z.AI key behind the LLM gateway.
 Problems name paths, never values.
 
@@ -23,6 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..images import unpublished_tag
 from .inputs import (
     DOCKER_CONTAINER,
     K8S_SECRET,
@@ -263,13 +265,14 @@ def privileged_findings(resource_type: str, props: Mapping[str, Any], config: Ma
 def pinned_image_findings(resource_type: str, props: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
     findings = []
     for where, ref in image_references(resource_type, props):
-        if "@sha256:" in ref:
-            continue
         tag = tag_of(ref)
-        if tag is None:
-            findings.append(f"{where} {ref} has no tag (Docker pulls latest): pin a release")
-        elif tag == "latest":
+        if tag == "latest" and "@sha256:" not in ref:
             findings.append(f"{where} {ref} uses latest: pin a release")
+        elif unpublished_tag(ref):
+            # A tag its registry does not publish fails the pull, digest or not (images.py).
+            findings.append(f"{where} {ref}: {unpublished_tag(ref)}")
+        elif tag is None and "@sha256:" not in ref:
+            findings.append(f"{where} {ref} has no tag (Docker pulls latest): pin a release")
     return findings
 
 

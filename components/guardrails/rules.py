@@ -60,7 +60,8 @@ RULES: list[tuple[str, EnforcementLevel, str, Check]] = [
      "Containers and pods are not privileged, share no host namespaces and mount no host paths; the only "
      "exception is the Docker target's server mounting /var/run/docker.sock to start sandboxes.",
      privileged_findings),
-    ("images-pinned", EnforcementLevel.MANDATORY, "Images name a release tag or digest, never latest.",
+    ("images-pinned", EnforcementLevel.MANDATORY,
+     "Images name a release tag in the format their registry publishes (or a digest), never latest.",
      pinned_image_findings),
     ("images-have-digest", EnforcementLevel.ADVISORY, "Images are pinned by @sha256 digest.", image_digest_findings),
     ("aws-resources-tagged", EnforcementLevel.ADVISORY,

@@ -1,6 +1,6 @@
 """The rendered gateway config.yaml, loaded by the pinned LiteLLM proxy's own config loader.
 
-Runs in its own Python 3.12 environment with litellm[proxy]==1.84.1 (`make fidelity`), over the
+Runs in its own Python 3.12 environment with litellm[proxy]==1.108.7 (`make fidelity`), over the
 variants `fidelity/export_rendered.py` wrote: every shipped stack with the gateway on, and
 fidelity/stacks/Pulumi.all-gateway-knobs.yaml. What the proxy makes of the file is what is
 checked: its router's models, fallbacks, retry policy and limits, the Z.AI key read from the
@@ -25,13 +25,13 @@ from litellm.proxy import proxy_server  # noqa: E402
 from litellm.proxy._types import ConfigYAML  # noqa: E402
 
 RENDERED = json.loads(Path(os.environ["FIDELITY_RENDERED"]).read_text())
-VARIANTS = [v for v in RENDERED if v.get("gateway_config")]
+VARIANTS = [v for v in RENDERED["variants"] if v.get("gateway_config")]
 IDS = [v["stack"] for v in VARIANTS]
 ZAI_KEY, MASTER_KEY = "zai-fidelity-key", "sk-fidelity-master-key"
 
 
 def test_the_pinned_proxy_is_installed_and_there_are_gateway_stacks():
-    assert version("litellm") == "1.84.1"
+    assert version("litellm") == RENDERED["pins"]["gateway_litellm"]
     # prod, build-host, all-gateway-knobs, and each one's other profiles as the default.
     assert {"prod", "build-host", "all-gateway-knobs"} <= set(IDS), IDS
 
@@ -101,3 +101,36 @@ def test_all_knobs_turn_caching_on_in_memory(tmp_path, monkeypatch):
     (variant,) = [v for v in VARIANTS if v["stack"] == "all-gateway-knobs"]
     load(variant, tmp_path, monkeypatch)
     assert litellm.cache is not None and type(litellm.cache.cache).__name__ == "InMemoryCache"
+
+
+# The catalogue against the gateway's LiteLLM model map (the dev suite checks it against OpenHands'
+# 1.84.1): where this LiteLLM knows a model, the limits are its own (the lower of its and models.dev's).
+CATALOGUE = RENDERED["catalogue"]
+# Newer than this LiteLLM's map (their limits come from Z.AI's pages and models.dev): when an upgrade
+# learns one, this list shrinks and its limits get checked.
+NOT_IN_THE_MAP = {"glm-5.4", "glm-5-turbo", "glm-5v-turbo"}
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_the_catalogue_matches_the_gateways_litellm(name):
+    info = litellm.model_cost.get(f"zai/{name}")
+    if name in NOT_IN_THE_MAP:
+        assert info is None, f"LiteLLM {version('litellm')} now knows {name}: check its limits and drop it here"
+        return
+    assert info is not None, f"LiteLLM {version('litellm')} does not know {name}"
+    model = CATALOGUE[name]
+    assert (model["context_window"], model["max_output_tokens"]) == (info["max_input_tokens"], info["max_output_tokens"])
+    if info.get("supports_reasoning"):
+        assert model["thinking"]
+
+
+def test_reasoning_effort_reaches_zai_only_in_the_body():
+    """The gateway's zai provider refuses reasoning_effort as a parameter (so the bundle sends it in the
+    model's extra_body; the e2e suite sees it arrive in the body Z.AI gets)."""
+    from litellm.llms.zai.chat.transformation import ZAIChatConfig
+
+    config = ZAIChatConfig()
+    assert "reasoning_effort" not in config.get_supported_openai_params("glm-5.3")
+    with pytest.raises(litellm.UnsupportedParamsError):
+        litellm.completion(model="zai/glm-5.3", messages=[{"role": "user", "content": "x"}], reasoning_effort="max",
+                           api_key="k", api_base="http://127.0.0.1:9", mock_response="ok", drop_params=False)

@@ -42,7 +42,7 @@ def test_docker_gateway_holds_the_key_and_openhands_only_the_gateways():
 
     key, url, model, endpoint = deploy(program)
     assert key.startswith("sk-") and len(key) == 51 and key != SENTINEL_KEY
-    assert (url, model, endpoint) == ("http://host.docker.internal:4000", "litellm_proxy/glm-4.6-latest",
+    assert (url, model, endpoint) == ("http://host.docker.internal:4000", "litellm_proxy/glm-5.3-latest",
                                       "https://api.z.ai/api/coding/paas/v4")
     proxy = MOCKS.created["gwd-gateway-proxy"].inputs
     envs, secret = unwrap(proxy["envs"])
@@ -54,10 +54,10 @@ def test_docker_gateway_holds_the_key_and_openhands_only_the_gateways():
     assert proxy["ports"] == [{"internal": 4000, "external": 4000, "ip": "127.0.0.1"},
                               {"internal": 4000, "external": 4000, "ip": "172.17.0.1"}]
     assert "/health/liveliness" in " ".join(proxy["healthcheck"]["tests"])
-    assert MOCKS.created["gwd-gateway-image"].inputs["name"] == "ghcr.io/berriai/litellm-non_root:main-v1.84.1"
+    assert MOCKS.created["gwd-gateway-image"].inputs["name"] == "ghcr.io/berriai/litellm-non_root:1.108.7"
     (upload,) = proxy["uploads"]
     config = yaml.safe_load(upload["content"])
-    assert config["router_settings"]["fallbacks"] == [{"glm-4.6-latest": ["glm-4.5-coding"]}]
+    assert config["router_settings"]["fallbacks"] == [{"glm-5.3-latest": ["glm-4.7-coding"]}]
     assert SENTINEL_KEY not in upload["content"]
     # OpenHands: no trace of the Z.AI key or endpoint; the gateway's key, as a secret.
     app = MOCKS.created["gwd-openhands-server"].inputs
