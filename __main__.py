@@ -8,6 +8,8 @@ stack_config = read_stack_config()
 settings = stack_config.parse()  # raises ConfigError: every problem, each naming its openhands-zai:* key
 for warning in settings.warnings:
     pulumi.log.warn(warning)
+for note in settings.notes:
+    pulumi.log.info(note)
 stack = pulumi.get_stack()
 tags = {"environment": stack, **settings.tags}  # on every AWS resource; `tags.environment` may rename it
 release = settings.release.pinned

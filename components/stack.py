@@ -30,11 +30,13 @@ from .fields import problem, problems_at
 from .gateway.settings import GatewaySettings, model_name
 from .instances.settings import InstanceSettings, with_ports, with_stack_choice
 from .kubernetes.settings import EksSettings, KubernetesSettings
+from .llm.catalogue import CODING_PLAN
 from .llm.endpoints import resolve_endpoint
 from .llm.settings import DebugSettings, LlmSettings
 from .network.settings import EgressSettings, PeeringSettings
 from .release import ReleaseSettings
 from .secret.settings import SecretSettings
+from .zai_key import key_problem
 
 API_KEY = "zaiApiKey"
 # The key is not a setting: it is read as a Pulumi secret and never validated into a model.
@@ -98,7 +100,7 @@ class StackSettings(LlmSettings):
                     "name. Docker target.")
     gateway: GatewaySettings | None = Field(
         None, description="The LLM gateway, a LiteLLM proxy that alone holds the Z.AI key (unset: OpenHands calls "
-                          "Z.AI with the key): {enabled, version (1.84.1), imageDigest, port (4000), "
+                          "Z.AI with the key): {enabled, version (1.108.7), imageDigest, port (4000), "
                           "maxParallelRequests (2), rpm, tpm, numRetries (2), retryAfter (5), timeout (600), cache "
                           "(false), replicas (1), resources}. Profiles become its models, fallbackProfiles its "
                           "fallbacks.")
@@ -256,9 +258,37 @@ class StackSettings(LlmSettings):
         return self.gateway if self.gateway is not None and self.gateway.enabled else None
 
     @property
+    def seats(self) -> str | None:
+        """Why more than one person can use this stack's key, or None (one server, on loopback)."""
+        if self.target == "kubernetes":
+            return "the cluster target serves its UI to whoever reaches the Ingress or Service"
+        if self.instances is not None and len(self.instances) > 1:
+            return f"{len(self.instances)} instances share it"
+        if self.docker is not None and not ipaddress.ip_address(self.docker.listen_address).is_loopback:
+            return f"the UI listens on {self.docker.listen_address}"
+        return None
+
+    def _choices(self) -> list[tuple[tuple[str, ...], Any]]:
+        """Every choice of profiles the stack makes (its own, and each instance's) and where it sits."""
+        return [((), self), *(((f"instances[{i}]",), instance) for i, instance in enumerate(self.instances or ()))]
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Worth knowing, not risky: said on every plan and `pulumi up` (legacy models)."""
+        return tuple(dict.fromkeys(note for where, choice in self._choices() for note in choice.model_notes(where)))
+
+    @property
     def warnings(self) -> tuple[str, ...]:
         """Valid but risky choices, said on every plan and `pulumi up`."""
-        found = []
+        found = [warning for where, choice in self._choices() for warning in choice.model_warnings(self.zai_endpoint,
+                                                                                                    where)]
+        seats = self.seats
+        if self.plan == CODING_PLAN and seats is not None:
+            found.append(f"{config_key('zaiEndpoint')} is the GLM Coding Plan and {seats}: Z.AI's usage policy says the "
+                         "plan \"is intended for individual use by the subscriber\" and that sharing one \"may be "
+                         "considered improper usage\" (throttling, then a ban; docs.z.ai/devpack/usage-policy). For a "
+                         "team, use zaiEndpoint: general with a pay-as-you-go API key, or one Coding Plan key per "
+                         "person (README: \"One key, one person\")")
         release = self.release.pinned
         if self.fallback_profiles and not release.keeps_fallbacks and self.llm_gateway is None:
             found.append(f"{config_key('fallbackProfiles')}: OpenHands {release.version} drops fallback_strategy when "
@@ -360,6 +390,16 @@ def settings_from_config(config: dict[str, str], secret_keys: list[str] | tuple[
                                 secret_keys=tuple(_unprefixed(secret_keys)), aws_region=aws_region(config.get("aws:region")))
 
 
+def checked_api_key(value: str) -> str:
+    """The key as stored, or ConfigError naming the key (never its value): a key with its trailing
+    newline would reach an Authorization header, and the error there quotes it."""
+    problem = key_problem(value)
+    if problem:
+        raise ConfigError([ConfigProblem(config_key(API_KEY), f"{problem}; set it again with `pulumi config set "
+                                                              f"--secret {PROJECT}:{API_KEY}`")])
+    return value
+
+
 def read_stack_config(config: pulumi.Config | None = None) -> RawStackConfig:
     """Read `openhands-zai:*` from the running program's config (public Pulumi API only).
 
@@ -381,5 +421,8 @@ def read_stack_config(config: pulumi.Config | None = None) -> RawStackConfig:
     secret = set(_unprefixed(pulumi.runtime.get_config_secret_keys_env()))
     secret |= {key for key in [*known, *passed, API_KEY] if pulumi.runtime.is_config_secret(f"{PROJECT}:{key}")}
     api_key = config.get_secret(API_KEY)
+    if api_key is not None:
+        # Checked where its value is known (inside the secret): every consumer gets the checked key.
+        api_key = api_key.apply(checked_api_key)
     return RawStackConfig(values=values, api_key=api_key, api_key_plaintext=api_key is not None and API_KEY not in secret,
                           secret_keys=tuple(sorted(secret)), region=aws_region(pulumi.Config("aws").get("region")))

@@ -18,7 +18,9 @@ import yaml
 
 from e2e import realise
 from e2e.openhands_api import Conversation, OpenHandsApp
-from tests.fake_zai import CODING_BASE, FakeZai
+from openhands_zai.llm.catalogue import CODING_PLAN
+from openhands_zai.llm.endpoints import plan_of, resolve_endpoint
+from tests.fake_zai import CODING_BASE, GENERAL_BASE, FakeZai
 
 ROOT = Path(__file__).resolve().parent.parent
 # The shipped stacks whose target runs here: the Docker target for real, the cluster target as
@@ -42,6 +44,7 @@ class Deployment:
     started: realise.Started
     workdir: Path
     server_id: str
+    zai_base: str = CODING_BASE  # the stand-in's base for the stack's own plan (Coding Plan or general)
     timings: dict[str, float] = field(default_factory=dict)
     first_conversation: Conversation | None = None  # set by the first-conversation test
     gateway: OpenHandsApp | None = None  # the LLM gateway's base URL (wait_ready), when the stack has one
@@ -147,15 +150,26 @@ def _models(deployment: Deployment) -> list[str]:
     return sorted({deployment.wire(llm)["model"] for llm in llms})
 
 
+def stack_plan(stack: str) -> str | None:
+    """The plan the stack file's own endpoint serves (coding-plan, general)."""
+    config = yaml.safe_load(STACKS[stack].read_text())["config"]
+    base_url, _ = resolve_endpoint(config.get("openhands-zai:zaiEndpoint", "coding-plan"))
+    return plan_of(base_url) if base_url else None
+
+
 def deploy(stack: str, client) -> Deployment:
     api_key = "zai-e2e-" + secrets.token_hex(16)
     workdir = Path(tempfile.mkdtemp(prefix=f"openhands-zai-e2e-{stack}-"))
-    fake = FakeZai(coding_plan_keys=[api_key]).__enter__()
-    planned = realise.plan_stack(STACKS[stack], api_key, fake.url(CODING_BASE), stack=stack)
+    # The stand-in answers as Z.AI does on the stack's own plan: a Coding Plan key works on the
+    # Coding Plan base only (1113 elsewhere); a pay-as-you-go key on the general base.
+    coding_plan = stack_plan(stack) == CODING_PLAN
+    zai_base = CODING_BASE if coding_plan else GENERAL_BASE
+    fake = (FakeZai(coding_plan_keys=[api_key]) if coding_plan else FakeZai(valid_keys=[api_key])).__enter__()
+    planned = realise.plan_stack(STACKS[stack], api_key, fake.url(zai_base), stack=stack)
     target = "kubernetes" if planned.of_type("kubernetes:apps/v1:StatefulSet") else "docker"
     path, port = realise.readiness(planned)
     deployment = Deployment(stack, target, planned, fake, api_key, OpenHandsApp(f"http://127.0.0.1:{port}"),
-                            realise.Started(client), workdir, server_id="")
+                            realise.Started(client), workdir, server_id="", zai_base=zai_base)
     fake.models = _models(deployment)
     if planned.has_gateway:
         # Before OpenHands, as `pulumi up` orders nothing but a user's first prompt needs it up.

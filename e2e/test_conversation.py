@@ -18,7 +18,6 @@ import pytest
 import websocket
 
 from e2e import realise
-from tests.fake_zai import CODING_BASE
 
 
 def _summary(info: dict) -> dict:
@@ -32,12 +31,13 @@ def _expected_llm(deployment, profile: str | None = None) -> dict:
 
 
 def _check_requests(deployment, calls: list[dict], llm: dict) -> None:
-    """What reached the stand-in Z.AI: the Coding Plan path, the key, the profile's model and sampling."""
+    """What reached the stand-in Z.AI: the stack's plan's path, the key, the profile's model, sampling,
+    thinking and reasoning effort."""
     assert calls, "no completion reached the stand-in Z.AI"
     # The agent's turns carry its tools; the app's own calls (the conversation title) do not.
     assert [call for call in calls if call["body"].get("tools")], "no agent turn reached the stand-in Z.AI"
     for call in calls:
-        assert call["path"] == f"{CODING_BASE}/chat/completions"
+        assert call["path"] == f"{deployment.zai_base}/chat/completions"
         # Compared apart: an assertion on the values would print them.
         key_is_the_stacks = call["key"] == deployment.api_key
         assert key_is_the_stacks, "the Bearer key is not the stack's key"
@@ -47,7 +47,7 @@ def _check_requests(deployment, calls: list[dict], llm: dict) -> None:
         for name in ("temperature", "top_p"):
             assert body.get(name) == wire.pop(name), name
         for name, value in wire.items():
-            assert body.get(name) == value, f"{name} (thinking) not sent"
+            assert body.get(name) == value, f"{name} (Z.AI's own request field) not sent as planned"
         tools = [t["function"]["name"] for t in body.get("tools", [])]
         if tools:  # native tool calling: the agent's tools, `finish` among them
             assert "finish" in tools and "terminal" in tools, tools
@@ -60,11 +60,11 @@ def test_settings_and_profiles_are_served_as_planned(deployment):
     assert llm["model"] == planned["agent_settings"]["llm"]["model"]
     assert llm["base_url"] == planned["agent_settings"]["llm"]["base_url"]
     if deployment.gateway_config is None:
-        assert llm["base_url"] == deployment.fake.url(CODING_BASE)
+        assert llm["base_url"] == deployment.fake.url(deployment.zai_base)
     else:  # OpenHands calls the gateway, the gateway the stand-in Z.AI
         assert llm["model"].startswith("litellm_proxy/glm-")
         assert {m["litellm_params"]["api_base"] for m in deployment.gateway_config["model_list"]} == {
-            deployment.fake.url(CODING_BASE)}
+            deployment.fake.url(deployment.zai_base)}
     assert served["llm_api_key_set"] is True  # the key is there, and not shown
     profiles = deployment.app.profiles()
     names = sorted(p["name"] for p in profiles["profiles"])

@@ -2,7 +2,8 @@
 
 Runs in the project's main virtualenv: evaluates `__main__.py` under the mock engine for
 each variant and writes what the container would get, un-redacted but with a throwaway key,
-to one JSON file the Python 3.12 fidelity tests read with OpenHands' own models.
+to one JSON file the Python 3.12 fidelity tests read with OpenHands' own models, beside the
+catalogue and the pinned versions, which the suites check against what their environments hold.
 
     python fidelity/export_rendered.py OUT.json
 """
@@ -18,6 +19,9 @@ import yaml
 
 from openhands_zai.cli.engine import run_program
 from openhands_zai.cli.stack_files import load_plan_config
+from openhands_zai.gateway.settings import DEFAULT_LITELLM_VERSION
+from openhands_zai.llm.catalogue import CATALOGUE
+from openhands_zai.release import DEFAULT_VERSION, RELEASES
 from openhands_zai.testing import plain
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,7 +114,12 @@ def main(out: str) -> int:
                 path = Path(scratch) / f"Pulumi.{stack}-{profile}.yaml"
                 path.write_text(yaml.safe_dump({"config": variant}))
                 variants.append(render_variant(f"{stack}-{profile}", path))
-    Path(out).write_text(json.dumps(variants, indent=2))
+    catalogue = {name: {"context_window": model.context_window, "max_output_tokens": model.max_output_tokens,
+                        "thinking": model.thinking, "reasoning_efforts": list(model.reasoning_efforts)}
+                 for name, model in CATALOGUE.items()}
+    pins = {"gateway_litellm": DEFAULT_LITELLM_VERSION, "release": DEFAULT_VERSION,
+            "release_litellm": RELEASES[DEFAULT_VERSION].litellm_version}
+    Path(out).write_text(json.dumps({"variants": variants, "catalogue": catalogue, "pins": pins}, indent=2))
     print(f"rendered {len(variants)} variants from {len(_stack_files())} stack files into {out}")
     return 0
 

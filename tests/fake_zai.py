@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CODING_BASE = "/api/coding/paas/v4"
 GENERAL_BASE = "/api/paas/v4"
-MODELS = ("glm-4.7", "glm-4.6", "glm-4.5", "glm-4.5-air")
+MODELS = ("glm-5.4", "glm-5.3", "glm-5.2", "glm-5.1", "glm-4.7", "glm-4.6", "glm-4.5-air")
 
 
 class FakeZai:

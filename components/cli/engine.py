@@ -64,6 +64,7 @@ class Recording:
     resources: list[RecordedResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # the program's pulumi.log.info
     # Values the providers generate as secrets (random passwords): redacted like config secrets.
     generated_secrets: set[str] = field(default_factory=set)
 
@@ -99,13 +100,16 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
-class _WarningCollector(logging.Handler):
+class _LogCollector(logging.Handler):
+    """The program's pulumi.log: warnings (and errors) apart from notes (info)."""
+
     def __init__(self, recording: Recording):
-        super().__init__(level=logging.WARNING)
+        super().__init__(level=logging.INFO)
         self.recording = recording
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.recording.warnings.append(record.getMessage())
+        (self.recording.warnings if record.levelno >= logging.WARNING else self.recording.notes).append(
+            record.getMessage())
 
 
 @contextmanager
@@ -130,7 +134,8 @@ def run_program(project_dir: Path, project: str, stack: str, config: dict[str, s
     recording = Recording()
     logger = logging.getLogger(f"openhands-zai.plan.{stack}")
     logger.propagate = False
-    logger.handlers[:] = [_WarningCollector(recording)]
+    logger.handlers[:] = [_LogCollector(recording)]
+    logger.setLevel(logging.INFO)
     mocks = ProviderLikeMocks()
     monitor = RecordingMonitor(mocks, recording)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, logger=logger, monitor=monitor)

@@ -20,6 +20,7 @@ def plan_document(plan: Any) -> dict[str, Any]:
         ],
         "outputs": plan.outputs,
         "warnings": plan.warnings,
+        "notes": plan.notes,
         "policy": policy_document(plan),
     }
 
@@ -92,6 +93,8 @@ def as_text(plan: Any) -> str:
     lines += [f"    {key}: {json.dumps(value)}" for key, value in plan.outputs.items()]
     if plan.warnings:
         lines += ["", "Warnings:"] + [f"    ! {warning}" for warning in plan.warnings]
+    if plan.notes:
+        lines += ["", "Notes:"] + [f"    - {note}" for note in plan.notes]
     lines += ["", verdict_text(plan)]
     return "\n".join(lines)
 

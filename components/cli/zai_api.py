@@ -25,16 +25,34 @@ DEFAULT_TIMEOUT = 20.0
 INSUFFICIENT_BALANCE = "1113"
 MODEL_NOT_FOUND = "1211"
 # What the others mean for a Coding Plan user, and fragments of the message Z.AI sends with each
-# (Chinese and English): the LLM gateway passes Z.AI's message on but not its code.
+# (Chinese and English): the LLM gateway passes Z.AI's message on but not its code. Matched in this
+# order: the weekly/monthly limit (1310) before the 5-hour one (1308), whose fragment it may contain.
 ZAI_ERRORS = {
     INSUFFICIENT_BALANCE: (("余额不足", "insufficient balance"),
                            "insufficient balance: the account has no balance or plan quota for this endpoint"),
+    "1220": (("无权访问", "do not have permission to access"),
+             "this key may not use the model (docs.z.ai: \"You do not have permission to access\"): the Coding Plan "
+             "serves its own list, and some models need a higher tier; pick a model the plan lists, or use "
+             "zaiEndpoint: general with a pay-as-you-go key"),
     "1302": (("并发数过高", "high concurrency"),
              "too many requests in flight for this key (the Coding Plan allows about one or two at a time); it "
              "clears on retry: keep openhands-zai:gateway.maxParallelRequests at 1-2, or lower concurrency"),
+    "1303": (("频率过高", "high frequency"),
+             "too many requests per unit of time for this key; it clears when the rate drops: set "
+             "openhands-zai:gateway.rpm below it, or fewer agents at a time"),
+    "1304": (("当日", "daily"),
+             "the key's daily call limit is reached; it resets the next day (Z.AI's time), or raise the limit"),
+    "1309": (("套餐已到期", "plan has expired", "subscription has expired"),
+             "the GLM Coding Plan subscription has expired: renew it (the key keeps working once it is renewed)"),
+    "1310": (("每周", "weekly/monthly limit"),
+             "the plan's weekly or monthly limit is used up; Z.AI's message names when it resets (waiting is the only "
+             "fix on this key, retries will not help)"),
     "1308": (("使用上限", "usage limit reached"),
              "the plan's usage limit (the Coding Plan's 5-hour quota) is used up; it resets at the time Z.AI "
              "names, or upgrade the plan"),
+    "1313": (("公平使用", "fair use"),
+             "Z.AI restricted the plan for its fair-use rules (users report it after shared or non-coding use: the "
+             "Coding Plan is for one person's coding); see docs.z.ai/devpack/usage-policy and Z.AI support"),
     "1210": (("参数有误", "invalid api parameter"),
              "Z.AI refused a request parameter; with OpenHands usually a prompt past the model's context window: "
              "lower the profile's maxInputTokens so OpenHands condenses sooner"),

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..release import OpenHandsRelease
-from .catalogue import litellm_model_string
+from .catalogue import CATALOGUE, litellm_model_string
 from .settings import DebugSettings, LlmProfile, LlmSettings
 
 # LlmProfile fields that map straight onto openhands.sdk.llm.LLM fields of the same name.
@@ -58,6 +58,18 @@ def direct_route(config: LlmSettings) -> LlmRoute:
     return LlmRoute(base_url=config.base_url)
 
 
+def zai_request_fields(profile: LlmProfile) -> dict[str, Any]:
+    """Z.AI's own request fields for a profile: `thinking` and `reasoning_effort`. LiteLLM's `zai`
+    provider takes neither as a parameter (a top-level `thinking` fails, `reasoning_effort` is
+    dropped or refused), so both travel in the request body (`extra_body`), which it passes on."""
+    fields: dict[str, Any] = {}
+    if profile.thinking is not None:
+        fields["thinking"] = {"type": "enabled" if profile.thinking else "disabled"}
+    if profile.reasoning_effort is not None:
+        fields["reasoning_effort"] = profile.reasoning_effort
+    return fields
+
+
 def llm_fields(profile_name: str, profile: LlmProfile, route: LlmRoute, api_key: str) -> dict[str, Any]:
     """The `openhands.sdk.llm.LLM` fields for one profile (snake_case, JSON-ready)."""
     body: dict[str, Any] = {
@@ -69,13 +81,18 @@ def llm_fields(profile_name: str, profile: LlmProfile, route: LlmRoute, api_key:
         value = getattr(profile, name)
         if value is not None:
             body[name] = value
+    known = CATALOGUE.get(profile.model)
+    if "max_input_tokens" not in body and known is not None:
+        # The window OpenHands condenses against: LiteLLM 1.84.1 (OpenHands 1.11's) knows no model past
+        # glm-5, and without it the SDK knows no limit at all.
+        body["max_input_tokens"] = known.context_window
     if profile.extra_headers:
         body["extra_headers"] = dict(profile.extra_headers)
-    # Behind the gateway, thinking is a property of the gateway's model (its extra_body): the
-    # proxy fails a call that carries `thinking` as a request parameter.
-    if profile.thinking is not None and not route.via_gateway:
-        # Z.AI's request field; LiteLLM passes extra_body through untouched.
-        body["litellm_extra_body"] = {"thinking": {"type": "enabled" if profile.thinking else "disabled"}}
+    # Behind the gateway these are properties of the gateway's model (its extra_body): the proxy
+    # fails a call that carries `thinking` as a request parameter.
+    extra_body = zai_request_fields(profile)
+    if extra_body and not route.via_gateway:
+        body["litellm_extra_body"] = extra_body
     return body
 
 

@@ -9,24 +9,28 @@ model's own limits (the catalogue, cross-checked with LiteLLM's metadata in the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
 
-from ..errors import Hint
+from ..errors import Hint, config_key
 from ..fields import Flag, Number, SettingsModel, WholeNumber, problem, problems_at
-from .catalogue import CATALOGUE, bare_model_name
-from .endpoints import ENDPOINTS, resolve_endpoint
+from .catalogue import CATALOGUE, CODING_PLAN, CURRENT, REASONING_EFFORTS, bare_model_name
+from .endpoints import ENDPOINTS, plan_of, resolve_endpoint
 
 # OpenHands 1.11 caps saved profiles per user (app_server/settings/llm_profiles.py).
 MAX_PROFILES = 10
 DEFAULT_PROFILE = "latest"
-# The integration guide's profiles, as a user would write them. A stack's profile of the same
-# name is merged over its built-in field by field; `null` removes a built-in.
+# The integration guide's three profiles, on today's models, as a user would write them. Each
+# model is served on both the Coding Plan and the pay-as-you-go API (catalogue.py), so the
+# built-ins work on every endpoint: glm-5.3, the flagship both serve (Z.AI advises tuning one of
+# temperature and top_p); glm-4.7 for precise everyday coding at the lightest Coding Plan quota
+# rate; glm-5.2's 1M-token window for large inputs with short answers. A stack's profile of the
+# same name is merged over its built-in field by field; `null` removes a built-in.
 BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
-    "latest": {"model": "glm-4.6", "temperature": 0.6, "topP": 0.95},
-    "coding": {"model": "glm-4.5", "temperature": 0.1},
-    "large-context": {"model": "glm-4-32b-0414-128k", "maxOutputTokens": 8192},
+    "latest": {"model": "glm-5.3", "temperature": 0.6},
+    "coding": {"model": "glm-4.7", "temperature": 0.1},
+    "large-context": {"model": "glm-5.2", "maxOutputTokens": 8192},
 }
 
 _MODELS = f"one of {', '.join(CATALOGUE)}"
@@ -64,6 +68,9 @@ class LlmProfile(SettingsModel):
     max_input_tokens: Annotated[WholeNumber | None, Field(ge=1)] = None
     max_output_tokens: Annotated[WholeNumber | None, Field(ge=1)] = None
     thinking: Flag | None = None  # Z.AI's `thinking: {type: enabled|disabled}`
+    # Z.AI's `reasoning_effort` (GLM-5.2 and later), sent in the body beside `thinking`.
+    reasoning_effort: Annotated[Literal[REASONING_EFFORTS] | None,  # type: ignore[valid-type]
+                                Hint(f"one of {', '.join(REASONING_EFFORTS)}")] = None
     # OpenHands does not turn native tool calling on for GLM by itself; GLM needs it.
     native_tool_calling: Flag = True
     num_retries: Annotated[WholeNumber | None, Field(ge=0)] = None
@@ -84,7 +91,7 @@ class LlmProfile(SettingsModel):
                           "(set allowUnknownModel: true to use another Z.AI model)")
         return model
 
-    @field_validator("max_input_tokens", "max_output_tokens", "thinking")
+    @field_validator("max_input_tokens", "max_output_tokens", "thinking", "reasoning_effort")
     @classmethod
     def _within_the_model(cls, value: Any, info: ValidationInfo) -> Any:
         known = CATALOGUE.get(info.data.get("model", ""))
@@ -94,10 +101,22 @@ class LlmProfile(SettingsModel):
             raise problem(f"{value} is above {known.name}'s limit of {known.max_output_tokens}")
         if info.field_name == "max_input_tokens" and value > known.context_window:
             raise problem(f"{value} is above {known.name}'s context window of {known.context_window}")
-        if info.field_name == "thinking" and value and not known.reasoning:
-            thinking = ", ".join(m.name for m in CATALOGUE.values() if m.reasoning)
+        if info.field_name == "thinking" and value and not known.thinking:
+            thinking = ", ".join(m.name for m in CATALOGUE.values() if m.thinking and not m.legacy)
             raise problem(f"{known.name} has no thinking mode; allowed: false or null (models with thinking: "
                           f"{thinking})")
+        if info.field_name == "reasoning_effort" and value not in known.reasoning_efforts:
+            with_effort = ", ".join(m.name for m in CATALOGUE.values() if m.reasoning_efforts)
+            raise problem(f"{known.name} takes no reasoning_effort (Z.AI: GLM-5.2 and later); allowed: null "
+                          f"(models with reasoning effort: {with_effort})")
+        return value
+
+    @field_validator("reasoning_effort")
+    @classmethod
+    def _effort_needs_thinking(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value not in (None, "none") and info.data.get("thinking") is False:
+            raise problem(f"{value!r} has no effect with thinking: false (Z.AI applies reasoning_effort to "
+                          "thinking only); allowed: none, or leave thinking unset")
         return value
 
     @field_validator("retry_min_wait")
@@ -158,10 +177,11 @@ class ProfileChoice(SettingsModel):
 
     profiles: Profiles = Field(
         {}, validate_default=True,
-        description="Named LLM profiles, merged over the built-ins (latest, coding, large-context) field by field; "
-                    "a null profile removes a built-in. Keys: model, temperature, topP, maxInputTokens, "
-                    "maxOutputTokens, thinking, nativeToolCalling, numRetries, retryMultiplier, retryMinWait, "
-                    "retryMaxWait, timeout, cachingPrompt, dropParams, extraHeaders, allowUnknownModel.")
+        description="Named LLM profiles, merged over the built-ins (latest: glm-5.3, coding: glm-4.7, "
+                    "large-context: glm-5.2) field by field; a null profile removes a built-in. Keys: model, "
+                    "temperature, topP, maxInputTokens, maxOutputTokens, thinking, reasoningEffort, "
+                    "nativeToolCalling, numRetries, retryMultiplier, retryMinWait, retryMaxWait, timeout, "
+                    "cachingPrompt, dropParams, extraHeaders, allowUnknownModel.")
     default_profile: ProfileName = Field(DEFAULT_PROFILE, validate_default=True,
                                          description="The profile the server starts with.")
     fallback_profiles: Annotated[tuple[ProfileName, ...], Hint("a list of profile names")] = Field(
@@ -195,14 +215,43 @@ class ProfileChoice(SettingsModel):
     def default(self) -> LlmProfile:
         return self.profiles[self.default_profile]
 
+    def model_notes(self, where: tuple[str, ...] = ()) -> list[str]:
+        """Legacy models in use: still served, superseded (a note, not an error)."""
+        return [f"{config_key(*where, 'profiles', name, 'model')}: {profile.model} is a legacy model (still served); "
+                f"current: {', '.join(CURRENT)}"
+                for name, profile in self.profiles.items()
+                if profile.model in CATALOGUE and CATALOGUE[profile.model].legacy]
+
+    def model_warnings(self, endpoint: str, where: tuple[str, ...] = ()) -> list[str]:
+        """Models the endpoint's plan does not list. A warning, not a refusal: Z.AI's lists move faster
+        than this bundle's releases."""
+        base_url, _ = resolve_endpoint(endpoint)
+        plan = plan_of(base_url) if base_url else None
+        if plan is None:
+            return []
+        found = []
+        for name, profile in self.profiles.items():
+            known = CATALOGUE.get(profile.model)
+            if known is None or plan in known.plans:
+                continue
+            served = [m.name for m in CATALOGUE.values() if plan in m.plans and not m.legacy]
+            if plan == CODING_PLAN:
+                why = "Z.AI's docs do not list it for the GLM Coding Plan (expect error 1211 or 1220)"
+            else:
+                why = "Z.AI serves it on the GLM Coding Plan only, not on the pay-as-you-go API (expect 1211)"
+            found.append(f"{config_key(*where, 'profiles', name, 'model')}: {profile.model} on "
+                         f"{endpoint}: {why}; served there: {', '.join(served)}")
+        return found
+
 
 class LlmSettings(ProfileChoice):
     """The whole LLM description of a stack (`openhands-zai:zaiEndpoint`, `profiles`,
     `defaultProfile`, `fallbackProfiles`): everything the renderers need."""
 
     zai_endpoint: Endpoint = Field(
-        "coding-plan", description="Z.AI endpoint: coding-plan (GLM Coding Plan keys), general, china, or an https:// "
-                                   "URL (http:// only for a loopback host).")
+        "coding-plan", description="Z.AI endpoint: coding-plan (GLM Coding Plan keys), general (pay-as-you-go API "
+                                   "keys), china and china-coding-plan (open.bigmodel.cn: mainland keys, which "
+                                   "work only there), or an https:// base URL (http:// only for a loopback host).")
 
     @property
     def base_url(self) -> str:
@@ -210,6 +259,10 @@ class LlmSettings(ProfileChoice):
         assert base_url is not None  # validated
         return base_url
 
+    @property
+    def plan(self) -> str | None:
+        """The plan the endpoint serves (coding-plan, general), or None for a URL we cannot tell."""
+        return plan_of(self.base_url)
 
 class DebugSettings(SettingsModel):
     """The server's log toggles, rendered into its environment beside the LLM's."""

@@ -14,7 +14,7 @@ settings = parse_stack_settings({
     "zaiEndpoint": "coding-plan",
     "profiles": {  # merged over the built-ins: coding stays as built in, review is added
         "latest": None, "large-context": None,  # this team needs neither built-in
-        "review": {"model": "glm-4.6", "temperature": 0.1, "thinking": True},
+        "review": {"model": "glm-5.2", "temperature": 0.1, "thinking": True},
     },
     "defaultProfile": "coding",
     "fallbackProfiles": ["review"],

@@ -135,7 +135,7 @@ def test_stack_supplies_endpoint_model_and_secret(moto_server, fake, tmp_path):
                                "openhands-zai:defaultProfile": "coding", "openhands-zai:secret": {"name": name}})
     code, report, checks = doctor(moto_server, *args)
     assert code == 0, report
-    assert report["model"] == "glm-4.5" and report["endpoint"] == fake.url()  # the coding profile's model
+    assert report["model"] == "glm-4.7" and report["endpoint"] == fake.url()  # the coding profile's model
     assert checks["settings"]["status"] == "pass" and name in checks["secret readable"]["detail"]
 
 
@@ -172,14 +172,14 @@ def test_a_stack_file_elsewhere_is_read_with_config_file(moto_server, fake, tmp_
     code, report, checks = doctor(moto_server, "--stack", "review", "--config-file", str(path),
                                   env_extra={"ZAI_API_KEY": GOOD})
     assert code == 0, report
-    assert report["model"] == "glm-4.5" and checks["settings"]["detail"].startswith("stack review is valid")
+    assert report["model"] == "glm-4.7" and checks["settings"]["detail"].startswith("stack review is valid")
     result = ops("doctor", "--config-file", str(path), endpoint=moto_server)
     assert result.returncode == 2 and result.stderr.startswith("error: --config-file:")
 
 
 def test_zai_1302_is_explained_in_words(moto_server, fake):
     # Too many requests in flight for a Coding Plan key: Z.AI's 429 with business code 1302.
-    fake.busy_models = {"glm-4.6"}
+    fake.busy_models = {"glm-5.3"}
     code, _, checks = doctor(moto_server, "--endpoint", fake.url(), env_extra={"ZAI_API_KEY": GOOD})
     assert code == 1
     assert checks["chat completion"]["status"] == "fail"

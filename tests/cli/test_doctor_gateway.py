@@ -24,11 +24,11 @@ def _litellm_error(status: int, message: str, kind: str) -> tuple[int, dict]:
 
 # What the proxy answered (LiteLLM keeps Z.AI's message, drops its business code).
 ANSWERS = {
-    "ok": (200, {"id": "x", "object": "chat.completion", "model": "glm-4.6",
+    "ok": (200, {"id": "x", "object": "chat.completion", "model": "glm-5.3",
                  "choices": [{"index": 0, "message": {"role": "assistant", "content": "OK"}, "finish_reason": "stop"}]}),
     "no-db": _litellm_error(400, "No connected db.", "no_db_connection"),
     "1302": _litellm_error(429, "litellm.RateLimitError: RateLimitError: ZaiException - 您当前使用该API的并发数过高，请降低"
-                                "并发，或联系客服增加限额。. Received Model Group=glm-4.6-latest\nAvailable Model Group "
+                                "并发，或联系客服增加限额。. Received Model Group=glm-5.3-latest\nAvailable Model Group "
                                 "Fallbacks=None", "throttling_error"),
     "1113": _litellm_error(429, "litellm.RateLimitError: RateLimitError: ZaiException - 余额不足或无可用资源包,请充值。",
                            "throttling_error"),
@@ -38,7 +38,7 @@ ANSWERS = {
     "1210": _litellm_error(400, "litellm.BadRequestError: ZaiException - API 调用参数有误，请检查文档。", "None"),
     "no-key": _litellm_error(401, "Authentication Error, No api key passed in.", "auth_error"),
     "rpm": _litellm_error(429, "litellm.RateLimitError: Model rate limit exceeded. RPM limit=3, current usage=4. "
-                               "Received Model Group=glm-4.6-latest", "throttling_error"),
+                               "Received Model Group=glm-5.3-latest", "throttling_error"),
 }
 
 
@@ -110,12 +110,12 @@ def run(moto_server, zai, tmp_path, gateway_url, key=GATEWAY_KEY, target="docker
 def test_a_healthy_gateway_passes_with_its_key(moto_server, zai, gateway, tmp_path):
     code, checks = run(moto_server, zai, tmp_path, gateway.url)
     assert code == 0, checks
-    assert "through the LLM gateway (glm-4.6-latest)" in checks["settings"]["detail"]
+    assert "through the LLM gateway (glm-5.3-latest)" in checks["settings"]["detail"]
     assert checks["gateway ready"]["status"] == "pass" and "Not connected" in checks["gateway ready"]["detail"]
     assert checks["gateway completion"]["status"] == "pass"
     ((path, auth, body),) = gateway.requests
     assert path == "/chat/completions" and auth == f"Bearer {GATEWAY_KEY}"
-    assert body["model"] == "glm-4.6-latest" and body["max_tokens"] == 1
+    assert body["model"] == "glm-5.3-latest" and body["max_tokens"] == 1
 
 
 def test_without_the_gateways_key_the_completion_is_skipped_saying_how(moto_server, zai, gateway, tmp_path):

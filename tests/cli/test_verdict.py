@@ -130,7 +130,7 @@ def test_instances_share_the_image_and_key_with_their_own_profiles_ports_and_url
     containers = {c["inputs"]["name"]: c["inputs"] for c in by_type["docker:index/container:Container"]}
     assert set(containers) == {"openhands-app-payments", "openhands-app-search"}
     models = {name: dict(e.split("=", 1) for e in c["envs"])["LLM_MODEL"] for name, c in containers.items()}
-    assert models == {"openhands-app-payments": "zai/glm-4.5", "openhands-app-search": "zai/glm-4.5-air"}
+    assert models == {"openhands-app-payments": "zai/glm-4.7", "openhands-app-search": "zai/glm-4.5-air"}
     assert all(dict(e.split("=", 1) for e in c["envs"])["LLM_API_KEY"] == "[secret]" for c in containers.values())
     volumes = {v["inputs"]["name"] for v in by_type["docker:index/volume:Volume"]}
     assert volumes == {"openhands-state-payments", "openhands-state-search"}

@@ -43,7 +43,7 @@ def test_container_matches_documented_docker_run():
         assert env["AGENT_SERVER_IMAGE_REPOSITORY"] == "ghcr.io/openhands/agent-server"
         assert env["AGENT_SERVER_IMAGE_TAG"] == "1.34.0-python"
         assert env["OH_PERSISTENCE_DIR"] == "/.openhands"
-        assert env["LLM_MODEL"] == "zai/glm-4.6"
+        assert env["LLM_MODEL"] == "zai/glm-5.3"
         assert env["LLM_API_KEY"] == SENTINEL_KEY
         upload = unwrap(inputs["uploads"])[0][0]
         assert upload["file"] == "/.openhands/settings.json"
@@ -60,7 +60,7 @@ def test_outputs_name_model_endpoint_and_url():
     def check(values):
         url, model, endpoint, container_id = values
         assert url == "http://127.0.0.1:3100"
-        assert model == "zai/glm-4.5"
+        assert model == "zai/glm-4.7"
         assert endpoint == "https://open.bigmodel.cn/api/paas/v4"
         assert len(container_id) == 64
 

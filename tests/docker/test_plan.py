@@ -27,7 +27,7 @@ def test_extra_env_joins_the_typed_env():
     env = dict(e.split("=", 1) for e in container_env(stack.llm, stack.debug, stack.release.pinned, stack.docker,
                                                        "k", "j", "a"))
     assert env["SANDBOX_STARTUP_GRACE_SECONDS"] == "90" and env["TZ"] == "UTC"
-    assert env["LLM_MODEL"] == "zai/glm-4.6"
+    assert env["LLM_MODEL"] == "zai/glm-5.3"
 
 
 def test_server_keys_callback_port_and_offline_cost_map():

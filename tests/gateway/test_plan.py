@@ -17,8 +17,8 @@ from tests.helpers import SENTINEL_KEY, settings
 def test_every_profile_is_a_model_named_after_its_glm_model():
     stack = settings(gateway={}, profiles={"glm-4.5-air": {"model": "glm-4.5-air"}})
     names = plan.model_names(stack.llm)
-    assert names == {"latest": "glm-4.6-latest", "coding": "glm-4.5-coding",
-                     "large-context": "glm-4-32b-0414-128k-large-context", "glm-4.5-air": "glm-4.5-air"}
+    assert names == {"latest": "glm-5.3-latest", "coding": "glm-4.7-coding",
+                     "large-context": "glm-5.2-large-context", "glm-4.5-air": "glm-4.5-air"}
     # OpenHands sends tool results as plain strings only when the model name contains "glm".
     assert all("glm" in name for name in names.values())
 
@@ -41,18 +41,20 @@ def test_config_takes_the_key_from_the_environment_and_the_endpoint_from_the_sta
 
 def test_profile_sampling_thinking_and_limits_become_the_models_own():
     stack = settings(gateway={"rpm": 30, "tpm": 100000, "timeout": 300, "numRetries": 3},
-                     profiles={"latest": {"thinking": True, "timeout": 120, "maxOutputTokens": 4096},
+                     profiles={"latest": {"thinking": True, "reasoningEffort": "high", "timeout": 120,
+                                          "maxOutputTokens": 4096, "topP": 0.95},
                                "coding": {"thinking": False}})
     config = plan.proxy_config(stack.llm, stack.llm_gateway)
     models = {m["model_name"]: m for m in config["model_list"]}
-    latest = models["glm-4.6-latest"]["litellm_params"]
-    assert latest["extra_body"] == {"thinking": {"type": "enabled"}}
+    latest = models["glm-5.3-latest"]["litellm_params"]
+    # Z.AI's own fields in the body: the zai provider takes neither as a parameter.
+    assert latest["extra_body"] == {"thinking": {"type": "enabled"}, "reasoning_effort": "high"}
     assert (latest["temperature"], latest["top_p"], latest["max_tokens"], latest["timeout"]) == (0.6, 0.95, 4096, 120)
     assert (latest["rpm"], latest["tpm"]) == (30, 100000)
-    assert models["glm-4.5-coding"]["litellm_params"]["extra_body"] == {"thinking": {"type": "disabled"}}
-    assert models["glm-4.5-coding"]["litellm_params"]["timeout"] == 300
-    assert "extra_body" not in models["glm-4-32b-0414-128k-large-context"]["litellm_params"]
-    assert models["glm-4.6-latest"]["model_info"] == {"max_input_tokens": 200000, "max_output_tokens": 4096}
+    assert models["glm-4.7-coding"]["litellm_params"]["extra_body"] == {"thinking": {"type": "disabled"}}
+    assert models["glm-4.7-coding"]["litellm_params"]["timeout"] == 300
+    assert "extra_body" not in models["glm-5.2-large-context"]["litellm_params"]
+    assert models["glm-5.3-latest"]["model_info"] == {"max_input_tokens": 1000000, "max_output_tokens": 4096}
     router = config["router_settings"]
     # Without the pre-call check rpm/tpm only weigh deployments; with it they hold.
     assert router["optional_pre_call_checks"] == ["enforce_model_rate_limits"]
@@ -64,7 +66,7 @@ def test_profile_sampling_thinking_and_limits_become_the_models_own():
 def test_fallback_profiles_become_router_fallbacks_of_the_default():
     stack = settings(gateway={}, fallbackProfiles=["coding", "large-context"])
     router = plan.proxy_config(stack.llm, stack.llm_gateway)["router_settings"]
-    assert router["fallbacks"] == [{"glm-4.6-latest": ["glm-4.5-coding", "glm-4-32b-0414-128k-large-context"]}]
+    assert router["fallbacks"] == [{"glm-5.3-latest": ["glm-4.7-coding", "glm-5.2-large-context"]}]
     assert "optional_pre_call_checks" not in router  # no limits asked for
 
 
@@ -74,15 +76,15 @@ def test_openhands_side_points_at_the_gateway_with_its_key_only():
     rendered = render_settings(stack.llm, stack.release.pinned, "gateway-key", route)
     llm = rendered["agent_settings"]["llm"]
     assert (llm["model"], llm["base_url"], llm["api_key"]) == (
-        "litellm_proxy/glm-4.6-latest", "http://host.docker.internal:4000", "gateway-key")
+        "litellm_proxy/glm-5.3-latest", "http://host.docker.internal:4000", "gateway-key")
     # The gateway does thinking and fallbacks; sent by OpenHands they would fail inside the proxy
     # or be dropped by the server.
     assert "litellm_extra_body" not in llm and "fallback_strategy" not in llm
     assert {p["model"] for p in rendered["llm_profiles"]["profiles"].values()} == {
-        "litellm_proxy/glm-4.6-latest", "litellm_proxy/glm-4.5-coding", "litellm_proxy/glm-4-32b-0414-128k-large-context"}
+        "litellm_proxy/glm-5.3-latest", "litellm_proxy/glm-4.7-coding", "litellm_proxy/glm-5.2-large-context"}
     env = render_env(stack.llm, stack.debug, "gateway-key", route)
     assert env["LLM_BASE_URL"] == env["OPENHANDS_PROVIDER_BASE_URL"] == "http://host.docker.internal:4000"
-    assert env["LLM_MODEL"] == "litellm_proxy/glm-4.6-latest"
+    assert env["LLM_MODEL"] == "litellm_proxy/glm-5.3-latest"
     assert "z.ai" not in json.dumps([rendered, env])
 
 

@@ -26,10 +26,11 @@ def problems_for(name, raw):
 def test_builtins_follow_the_guide():
     builtins = parse_stack_settings({}).profiles
     assert set(builtins) == set(BUILTIN_PROFILES)
-    assert builtins["latest"].model == "glm-4.6"
-    assert (builtins["latest"].temperature, builtins["latest"].top_p) == (0.6, 0.95)
-    assert (builtins["coding"].model, builtins["coding"].temperature) == ("glm-4.5", 0.1)
-    assert builtins["large-context"].model == "glm-4-32b-0414-128k"
+    assert builtins["latest"].model == "glm-5.3"
+    # Z.AI advises tuning one of temperature and top_p.
+    assert (builtins["latest"].temperature, builtins["latest"].top_p) == (0.6, None)
+    assert (builtins["coding"].model, builtins["coding"].temperature) == ("glm-4.7", 0.1)
+    assert builtins["large-context"].model == "glm-5.2"
     assert builtins["large-context"].max_output_tokens == 8192
     assert all(p.native_tool_calling for p in builtins.values())
 
@@ -38,7 +39,7 @@ def test_setting_one_field_of_a_builtin_keeps_the_other_profiles_and_fields():
     # `pulumi config set --path 'openhands-zai:profiles.coding.temperature' 0.2` writes just this.
     stack = parse_stack_settings({"profiles": {"coding": {"temperature": "0.2"}}})
     assert set(stack.profiles) == {"latest", "coding", "large-context"} and stack.default_profile == "latest"
-    assert (stack.profiles["coding"].model, stack.profiles["coding"].temperature) == ("glm-4.5", 0.2)
+    assert (stack.profiles["coding"].model, stack.profiles["coding"].temperature) == ("glm-4.7", 0.2)
     assert stack.profiles["latest"] == parse_stack_settings({}).profiles["latest"]
 
 
@@ -54,7 +55,7 @@ def test_null_removes_a_builtin_and_the_last_profile_cannot_go():
 def test_named_like_builtin_inherits_unset_keys():
     profile, errors = problems_for("coding", {"temperature": 0.2})
     assert errors == []
-    assert (profile.model, profile.temperature) == ("glm-4.5", 0.2)
+    assert (profile.model, profile.temperature) == ("glm-4.7", 0.2)
 
 
 def test_new_profile_needs_a_model():
@@ -74,8 +75,10 @@ def test_numeric_strings_from_pulumi_config_set_path_are_accepted():
     ("temperature", True, "profiles.latest.temperature"),
     ("topP", 0, "profiles.latest.topP: must be a number > 0 and ≤ 1"),
     ("topP", 1.5, "profiles.latest.topP"),
-    ("maxOutputTokens", 128_001, "maxOutputTokens: 128001 is above glm-4.6's limit of 128000"),
-    ("maxInputTokens", 200_001, "maxInputTokens: 200001 is above glm-4.6's context window of 200000"),
+    ("maxOutputTokens", 128_001, "maxOutputTokens: 128001 is above glm-5.3's limit of 128000"),
+    ("maxInputTokens", 1_000_001, "maxInputTokens: 1000001 is above glm-5.3's context window of 1000000"),
+    ("reasoningEffort", "extreme",
+     "profiles.latest.reasoningEffort: must be one of none, minimal, low, medium, high, xhigh, max, got 'extreme'"),
     ("maxOutputTokens", 0, "maxOutputTokens: must be an integer ≥ 1"),
     ("numRetries", 1.5, "numRetries: must be an integer"),
     ("model", "glm-9", "profiles.latest.model: unknown model 'glm-9'"),
@@ -92,16 +95,41 @@ def test_each_rule_names_the_key(key, value, needle):
     assert any(needle in error for error in errors), errors
 
 
-def test_thinking_needs_a_reasoning_model():
-    _, errors = problems_for("large-context", {"thinking": True})
+def test_thinking_needs_a_model_with_thinking():
+    _, errors = problems_for("large-context", {"model": "glm-4-32b-0414-128k", "thinking": True})
     assert errors and errors[0].startswith("openhands-zai:profiles.large-context.thinking: glm-4-32b-0414-128k has no thinking")
-    _, errors = problems_for("large-context", {"thinking": False})
+    _, errors = problems_for("large-context", {"model": "glm-4-32b-0414-128k", "thinking": False})
     assert errors == []
 
 
+@pytest.mark.parametrize("model", sorted(CATALOGUE))
+def test_reasoning_effort_only_where_the_model_takes_it(model):
+    _, errors = problems_for("latest", {"model": model, "reasoningEffort": "max"})
+    if CATALOGUE[model].reasoning_efforts:
+        assert errors == []
+    else:
+        assert errors == [f"openhands-zai:profiles.latest.reasoningEffort: {model} takes no reasoning_effort (Z.AI: "
+                          "GLM-5.2 and later); allowed: null (models with reasoning effort: glm-5.4, glm-5.3, "
+                          "glm-5.3-flash, glm-5.2)"]
+
+
+def test_reasoning_effort_without_thinking_is_refused_unless_none():
+    _, errors = problems_for("latest", {"model": "glm-5.3", "thinking": False, "reasoningEffort": "max"})
+    assert errors and errors[0].startswith("openhands-zai:profiles.latest.reasoningEffort: 'max' has no effect with "
+                                           "thinking: false")
+    assert problems_for("latest", {"model": "glm-5.3", "thinking": False, "reasoningEffort": "none"})[1] == []
+
+
 def test_unknown_model_allowed_when_asked_and_skips_limits():
-    profile, errors = problems_for("next", {"model": "glm-5", "allowUnknownModel": True, "maxOutputTokens": 500_000})
-    assert errors == [] and profile.model == "glm-5"
+    profile, errors = problems_for("next", {"model": "glm-6", "allowUnknownModel": True, "maxOutputTokens": 500_000,
+                                            "reasoningEffort": "max"})
+    assert errors == [] and profile.model == "glm-6"
+
+
+def test_an_unknown_model_names_the_known_ones():
+    _, errors = problems_for("latest", {"model": "glm-6"})
+    assert errors == ["openhands-zai:profiles.latest.model: unknown model 'glm-6'; known: " + ", ".join(CATALOGUE)
+                      + " (set allowUnknownModel: true to use another Z.AI model)"]
 
 
 def test_every_problem_reported_in_one_pass():
