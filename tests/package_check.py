@@ -3,7 +3,8 @@
     python tests/package_check.py core|extras VENV
 
 core: one import package with a distinctive name (`openhands_zai`), nothing generic beside it,
-the `openhands-zai` command listing its commands, and no AWS or Kubernetes provider (extras).
+the `openhands-zai` command listing its commands, no AWS or Kubernetes provider (extras), and a
+plan of a cluster stack that says which extra to install (exit 2, one line).
 extras: `[aws,kubernetes]` brings pulumi-aws, boto3 and pulumi-kubernetes.
 """
 
@@ -34,6 +35,13 @@ def check(kind: str, venv: Path) -> list[str]:
     wanted = kind == "extras"
     problems += [f"{name} is {'missing' if wanted else 'installed without the extra'}"
                  for name, present in providers.items() if present != wanted]
+    if kind == "core":
+        example = Path(__file__).resolve().parent.parent / "examples" / "existing-cluster"
+        plan = subprocess.run([str(venv / "bin" / "openhands-zai"), "plan", "--stack", "staging"], cwd=example,
+                              capture_output=True, text=True)
+        expected = "error: stack staging needs the aws extra (pulumi_aws is not installed): pip install 'openhands-zai[aws]'"
+        if (plan.returncode, plan.stderr.strip()) != (2, expected):
+            problems.append(f"a cluster stack without the extras: exit {plan.returncode}, {plan.stderr.strip()!r}")
     return problems
 
 

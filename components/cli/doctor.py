@@ -24,9 +24,11 @@ from ..errors import ConfigError
 from ..llm.catalogue import CATALOGUE
 from ..secret.settings import default_secret_name
 from ..stack import settings_from_config
+from ..zai_key import key_problem
 from . import doctor_gateway, zai_api
 from .arguments import resolve_base_url, resolve_model
 from .aws import AWS_ERRORS, UsageError, client, describe, error_code
+from .redact import remember
 from .stack_files import StackFileError, load_plan_config
 
 TOOL = {"type": "function", "function": {
@@ -122,9 +124,19 @@ def read_key(target: Target, checks: list[Check]) -> str | None:
                 detail += f"; AWSPENDING is on {pending[0][:8]} (an unfinished rotation: re-run or ignore)"
         except AWS_ERRORS:
             pass  # DescribeSecret is in the reader policy, but the check is about reading the value
+        value = answer.get("SecretString")
+        remember(value if isinstance(value, str) else None)
+        problem = key_problem(value)
+        if problem:
+            # Never sent: a key with a newline fails in the HTTP client with the header quoted whole.
+            checks.append(Check("secret readable", "fail", f"{detail}: the value {problem}; it was not sent anywhere. "
+                                "Put the key again with `openhands-zai rotate-key`", latency))
+            return None
         checks.append(Check("secret readable", "pass", detail, latency))
-        return answer["SecretString"]
+        return value
     key = os.environ.get("ZAI_API_KEY")
+    if key and key_problem(key):
+        raise UsageError(f"env ZAI_API_KEY: {key_problem(key)}")
     if key:
         checks.append(Check("secret readable", "skip", "no secret configured: the key comes from env ZAI_API_KEY"))
         return key
@@ -232,7 +244,7 @@ def run_checks(target: Target, key: str | None, timeout: float, checks: list[Che
         checks.append(_api_check("tool calling", tools, f"called {names}"))
 
     known = CATALOGUE.get(target.model)
-    if known is not None and not known.reasoning:
+    if known is not None and not known.thinking:
         checks.append(Check("thinking mode", "skip", f"{target.model} has no thinking mode"))
     else:
         thinking = zai_api.chat(target.base_url, key, target.model, max_tokens=64, thinking=True, timeout=timeout)
@@ -261,6 +273,9 @@ def summary_line(checks: list[Check]) -> str:
 def main(args: Any) -> int:
     checks: list[Check] = []
     try:
+        gateway_key = os.environ.get(doctor_gateway.KEY_ENV)
+        if gateway_key and key_problem(gateway_key):
+            raise UsageError(f"env {doctor_gateway.KEY_ENV}: {key_problem(gateway_key)}")
         target = stack_target(args, checks)
         key = read_key(target, checks)
     except UsageError as error:

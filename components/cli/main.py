@@ -1,7 +1,8 @@
 """`openhands-zai <command>`; `openhands-zai --help` lists the commands.
 
 Exit codes shared by the commands: 0 done, 1 a check failed or something unexpected happened
-(one line, secrets scrubbed), 2 bad input (one line per problem, naming the key or option),
+(one line, every key scrubbed, never a traceback; OPENHANDS_ZAI_DEBUG=1 adds the scrubbed
+traceback), 2 bad input (one line per problem, naming the key or option),
 3 `plan` only: a mandatory policy is violated. When the reader of a pipe goes away
 (`openhands-zai plan | head -1`), the command ends quietly with 141, as Unix tools killed by
 SIGPIPE do.
@@ -13,6 +14,7 @@ import argparse
 import gc
 import os
 import sys
+import traceback
 from typing import Any
 
 PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a tool whose reader went away
@@ -117,4 +119,18 @@ def main(argv: list[str] | None = None) -> int:
         # The reader is gone: nothing more can be said to it, and Python must not complain at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return PIPE_CLOSED
+    except KeyboardInterrupt:
+        print(f"error: {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - the last resort: one line, never a key, never a traceback
+        return _unexpected(args.command, error)
     return code
+
+
+def _unexpected(command: str, error: BaseException) -> int:
+    from .redact import scrub
+
+    print(scrub(f"error: {command} failed unexpectedly: {type(error).__name__}: {error}"), file=sys.stderr)
+    if os.environ.get("OPENHANDS_ZAI_DEBUG"):
+        print(scrub(traceback.format_exc()), file=sys.stderr)
+    return 1

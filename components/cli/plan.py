@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +16,11 @@ from .redact import Redactor
 from .stack_files import PlanConfig, StackFileError, load_plan_config
 from .verdict import Violation, evaluate
 
-# Exit codes: 0 planned and policy passed (advisories allowed), 2 bad input, 3 a mandatory
-# policy is violated (the plan is still printed), 1 a bug.
+# Exit codes: 0 planned and policy passed (advisories allowed), 2 bad input (or an extra the stack
+# needs is not installed), 3 a mandatory policy is violated (the plan is still printed), 1 a bug.
 BAD_INPUT, POLICY_FAILED = 2, 3
+# The provider packages a stack may need, and the extra that installs each (pyproject.toml).
+EXTRAS = {"pulumi_aws": "aws", "boto3": "aws", "botocore": "aws", "pulumi_kubernetes": "kubernetes"}
 
 
 @dataclass
@@ -29,6 +31,7 @@ class Plan:
     outputs: dict[str, Any]
     warnings: list[str]
     violations: list[Violation]
+    notes: list[str] = field(default_factory=list)
 
 
 def build_plan(project_dir: Path, plan_config: PlanConfig) -> Plan:
@@ -46,6 +49,7 @@ def build_plan(project_dir: Path, plan_config: PlanConfig) -> Plan:
         ],
         outputs=redactor.value(recording.outputs),
         warnings=[redactor.text(w) for w in recording.warnings],
+        notes=[redactor.text(n) for n in recording.notes],
         # The policy pack runs on the raw inputs (secret markers on); its messages name paths only.
         violations=[Violation(v.policy, v.level, v.urn, redactor.text(v.message))
                     for v in evaluate(recording.resources, secrets)],
@@ -64,7 +68,13 @@ def main(args: Any) -> int:
     try:
         plan_config = load_plan_config(project_dir, args.stack, Path(args.config_file) if args.config_file else None)
     except StackFileError as error:
-        print(f"error: {error}", file=sys.stderr)
+        for line in error.problems:
+            print(f"error: {line}", file=sys.stderr)
+        return BAD_INPUT
+    program = project_dir / "__main__.py"
+    if not program.is_file():
+        print(f"error: {program}: no such file; a Pulumi Python project runs __main__.py in its folder (copy the "
+              "bundle's, or pass --project-dir to the folder that has it)", file=sys.stderr)
         return BAD_INPUT
     if not plan_config.sets_project_keys and plan_config.declares_project_keys:
         print(f"note: the stack file of {args.stack} sets no openhands-zai:* key: planning the defaults of "
@@ -74,6 +84,13 @@ def main(args: Any) -> int:
     except ConfigError as error:
         for problem in error.problems:
             print(f"error: {problem}", file=sys.stderr)
+        return BAD_INPUT
+    except ModuleNotFoundError as error:
+        extra = EXTRAS.get((error.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(f"error: stack {args.stack} needs the {extra} extra ({error.name} is not installed): pip install "
+              f"'openhands-zai[{extra}]'", file=sys.stderr)
         return BAD_INPUT
     except Exception as error:  # noqa: BLE001 - a bug, reported in one line with secrets scrubbed
         redactor = Redactor(plan_config.secret_values)

@@ -24,7 +24,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from ..zai_key import key_problem
 from .aws import AWS_ERRORS, UsageError, client, describe, error_code
+from .redact import remember
 from .zai_api import KeyRejected, verify_key
 
 PENDING, CURRENT, PREVIOUS = "AWSPENDING", "AWSCURRENT", "AWSPREVIOUS"
@@ -58,9 +60,12 @@ def holder(versions: dict[str, list[str]], stage: str) -> str | None:
     return next((version for version, labels in versions.items() if stage in labels), None)
 
 
-def _read(sm: Any, arn: str, **which: str) -> str:
-    # Always name the version or stage: a bare read may return a stale default (moto does).
-    return sm.get_secret_value(SecretId=arn, **which)["SecretString"]
+def _read(sm: Any, arn: str, **which: str) -> str | None:
+    """The version's text, or None for a binary secret. Always names the version or stage: a bare
+    read may return a stale default (moto does)."""
+    value = sm.get_secret_value(SecretId=arn, **which).get("SecretString")
+    remember(value)
+    return value
 
 
 def _drop_pending(sm: Any, arn: str, version: str, say: Say) -> None:
@@ -83,7 +88,7 @@ def rotate_key(sm: Any, secret_id: str, new_key: str, verify: Verifier, say: Say
         current = holder(versions, CURRENT)
         if current is None:
             raise RotationFailed(f"{arn} has no AWSCURRENT version; create the secret with `pulumi up` first")
-        if hmac.compare_digest(_read(sm, arn, VersionStage=CURRENT).encode(), new_key.encode()):
+        if hmac.compare_digest((_read(sm, arn, VersionStage=CURRENT) or "").encode(), new_key.encode()):
             say(f"[1/5] {arn}: the new key already is AWSCURRENT ({short(current)}); nothing to do")
             return current
     except AWS_ERRORS as error:
@@ -106,7 +111,7 @@ def rotate_key(sm: Any, secret_id: str, new_key: str, verify: Verifier, say: Say
     say(f"[2/5] stored the new key as AWSPENDING (version {short(token)})")
 
     try:
-        if not hmac.compare_digest(stored.encode(), new_key.encode()):
+        if stored is None or not hmac.compare_digest(stored.encode(), new_key.encode()):
             raise KeyRejected("the value read back from AWSPENDING differs from the key given")
         passed = verify(stored)
     except KeyRejected as error:
@@ -156,6 +161,11 @@ def rollback(sm: Any, secret_id: str, verify: Verifier, say: Say) -> str:
         old_key = _read(sm, arn, VersionId=previous)
     except AWS_ERRORS as error:
         raise RotationFailed(f"read the secret: {describe(error)}") from None
+    problem = key_problem(old_key)
+    if problem:
+        raise RotationFailed(f"AWSPREVIOUS ({short(previous)}) {problem}; not rolling back to it (it was not sent "
+                             "anywhere)")
+    assert old_key is not None  # key_problem refuses anything but text
     try:
         passed = verify(old_key)
     except KeyRejected as error:
@@ -171,20 +181,23 @@ def rollback(sm: Any, secret_id: str, verify: Verifier, say: Say) -> str:
 
 
 def read_new_key(stream: Any = None) -> str:
-    """The new key from standard input: a prompt without echo on a terminal, else the first line."""
+    """The new key from standard input: a prompt without echo on a terminal, else one line (the final
+    newline `echo` writes is not part of it). Anything else around or inside the key is refused,
+    never trimmed: a stored key must be exactly what Z.AI issued."""
     stream = stream or sys.stdin
     if stream.isatty():
         key = getpass.getpass("New Z.AI API key (input hidden): ")
     else:
-        lines = [line for line in stream.read().splitlines() if line.strip()]
-        if len(lines) > 1:
+        text = stream.read()
+        key = text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
+        if "\n" in key.strip():
             raise UsageError("standard input: expected one line with the key, got several")
-        key = lines[0] if lines else ""
-    key = key.strip()
-    if not key:
+    remember(key, key.strip())
+    if not key.strip():
         raise UsageError("standard input: no key given (pipe it in, e.g. from your password manager's CLI)")
-    if any(ch.isspace() for ch in key) or not key.isascii() or not key.isprintable() or not 16 <= len(key) <= 512:
-        raise UsageError("standard input: the key must be 16-512 printable ASCII characters without spaces")
+    problem = key_problem(key)
+    if problem:
+        raise UsageError(f"standard input: the key {problem}")
     return key
 
 

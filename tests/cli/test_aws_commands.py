@@ -93,3 +93,55 @@ def test_rotate_key_missing_secret_exits_1_in_one_line(moto_server, fake):
                  stdin=NEW, endpoint=moto_server)
     assert result.returncode == 1 and "ResourceNotFoundException" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# -- keys that cannot go into a header: never sent, never printed, one line ------------------------
+
+def test_doctor_refuses_a_stored_key_with_a_newline_without_sending_it(moto_server, fake):
+    _, arn = new_secret(moto_server, key=NEW + "\n")
+    before = len(fake.requests)
+    result = ops("doctor", "--secret-id", arn, "--endpoint", fake.url(), "--format", "json", endpoint=moto_server)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "has whitespace around it" in result.stdout and "it was not sent anywhere" in result.stdout
+    assert len(fake.requests) == before, "the key went out"
+    assert NEW not in result.stdout + result.stderr
+
+
+def test_doctor_refuses_a_binary_secret_in_one_check(moto_server, fake):
+    sm = server_client(moto_server)
+    arn = sm.create_secret(Name=f"openhands-zai/cli/{uuid.uuid4().hex[:8]}", SecretBinary=NEW.encode())["ARN"]
+    result = ops("doctor", "--secret-id", arn, "--endpoint", fake.url(), endpoint=moto_server)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "is not text (a binary secret?)" in result.stdout
+
+
+def test_rollback_refuses_a_previous_key_with_a_newline_and_moves_nothing(moto_server, fake):
+    sm, arn = new_secret(moto_server, key=OLD + "\n")
+    sm.put_secret_value(SecretId=arn, SecretString=NEW)  # AWSCURRENT NEW, AWSPREVIOUS the flawed OLD
+    before = len(fake.requests)
+    result = ops("rotate-key", "--secret-id", arn, "--endpoint", fake.url(), "--rollback", endpoint=moto_server)
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: rotation stopped: AWSPREVIOUS (") and "has whitespace around it" in line
+    assert len(fake.requests) == before and value_at(sm, arn, "AWSCURRENT") == NEW
+    assert OLD not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("stdin,expected", [
+    ("  " + NEW + "\n", "error: standard input: the key has whitespace around it"),
+    (NEW + " \n", "error: standard input: the key has whitespace around it"),
+    (NEW[:6] + "\x07" + NEW[6:], "error: standard input: the key holds a space or a control character"),
+])
+def test_rotate_key_refuses_a_key_it_would_have_to_trim(moto_server, stdin, expected):
+    sm, arn = new_secret(moto_server)
+    result = ops("rotate-key", "--secret-id", arn, stdin=stdin, endpoint=moto_server)
+    assert result.returncode == 2 and result.stderr.startswith(expected), result.stderr
+    assert value_at(sm, arn, "AWSCURRENT") == OLD and NEW not in result.stderr
+
+
+@pytest.mark.parametrize("name", ["ZAI_API_KEY", "OPENHANDS_ZAI_GATEWAY_KEY"])
+def test_doctor_refuses_a_key_in_the_environment_with_a_newline(moto_server, fake, name):
+    result = ops("doctor", "--endpoint", fake.url(), endpoint=moto_server,
+                 env_extra={"ZAI_API_KEY": NEW, name: (NEW if name == "ZAI_API_KEY" else "sk-gateway-0123456789") + "\n"})
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: env {name}: has whitespace around it"), result.stderr

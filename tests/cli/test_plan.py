@@ -31,7 +31,7 @@ def dev_plan():
 
 def test_dev_plan_is_one_json_document(dev_plan):
     document = json.loads(dev_plan.stdout)
-    assert set(document) == {"stack", "project", "resources", "outputs", "warnings", "policy"}
+    assert set(document) == {"stack", "project", "resources", "outputs", "warnings", "notes", "policy"}
     assert document["policy"]["verdict"] in ("pass", "warn")
     assert not [v for v in document["policy"]["violations"] if v["level"] == "mandatory"]
     assert (document["stack"], document["project"]) == ("dev", "openhands-zai")
@@ -44,7 +44,7 @@ def test_dev_plan_shows_image_container_model_endpoint_and_redacted_key(dev_plan
         "docker.openhands.dev/openhands/openhands:1.11.0"
     container = by_type["docker:index/container:Container"]
     env = dict(entry.split("=", 1) for entry in container["inputs"]["envs"])
-    assert env["LLM_MODEL"] == "zai/glm-4.6"
+    assert env["LLM_MODEL"] == "zai/glm-5.3"
     assert env["LLM_BASE_URL"] == "https://api.z.ai/api/coding/paas/v4"
     assert env["LLM_API_KEY"] == "[secret]"
     settings = json.loads(container["inputs"]["uploads"][0]["content"])
@@ -67,7 +67,7 @@ def test_resources_form_a_tree_of_urns(dev_plan):
 
 def test_outputs(dev_plan):
     outputs = json.loads(dev_plan.stdout)["outputs"]
-    assert outputs["activeModel"] == "zai/glm-4.6"
+    assert outputs["activeModel"] == "zai/glm-5.3"
     assert outputs["endpoint"] == "https://api.z.ai/api/coding/paas/v4"
     assert outputs["url"] == "http://127.0.0.1:3000"
     assert len(outputs["containerId"]) == 64
@@ -87,7 +87,7 @@ def test_text_plan_shows_settings_and_env_around_the_redacted_key():
     result = run_cli("plan", "--stack", "dev", env_extra={"ZAI_API_KEY": SENTINEL_KEY})
     assert result.returncode == 0, result.stderr
     assert "LLM_API_KEY=[secret]" in result.stdout
-    assert "LLM_MODEL=zai/glm-4.6" in result.stdout
+    assert "LLM_MODEL=zai/glm-5.3" in result.stdout
     assert "llm_profiles" in result.stdout and "large-context" in result.stdout
 
 
@@ -134,7 +134,7 @@ BAD_INPUTS = [
     ({"openhands-zai:profiles": {"coding": {"topP": 0}}}, "openhands-zai:profiles.coding.topP"),
     ({"openhands-zai:profiles": {"x": {"model": "glm-9"}}}, "openhands-zai:profiles.x.model"),
     ({"openhands-zai:profiles": {"latest": {"maxOutputTokens": 200000}}}, "openhands-zai:profiles.latest.maxOutputTokens"),
-    ({"openhands-zai:profiles": {"latest": {"maxInputTokens": 300000}}}, "openhands-zai:profiles.latest.maxInputTokens"),
+    ({"openhands-zai:profiles": {"latest": {"maxInputTokens": 1500000}}}, "openhands-zai:profiles.latest.maxInputTokens"),
     ({"openhands-zai:profiles": {"latest": {"temprature": 0.5}}}, "openhands-zai:profiles.latest.temprature"),
     ({"openhands-zai:profiles": {"latest": {"enable_caching": True}}}, "openhands-zai:profiles.latest.enable_caching"),
     ({"openhands-zai:profiles": {"latest": {"cache_ttl": 60}}}, "openhands-zai:profiles.latest.cache_ttl"),
