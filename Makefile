@@ -36,15 +36,19 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	@$(VENV)/bin/python -m pip install -q -r requirements-dev.txt >&2
 	@touch $@
 
-$(FIDELITY_VENV)/.installed: fidelity/requirements.txt
+# Each Python 3.12 venv takes the locked pip first (e2e/locks/build.txt): the pip 3.12.1 bundles
+# refuses hash-checked requirements that name extras (google-api-core[grpc]).
+$(FIDELITY_VENV)/.installed: fidelity/requirements.txt e2e/locks/build.txt
 	@test -n "$(PYTHON312)" || { echo "the fidelity suite needs Python 3.12 (set PYTHON312=...)"; exit 2; }
 	@$(call fresh_venv,$(FIDELITY_VENV),$(PYTHON312))
+	$(FIDELITY_VENV)/bin/python -m pip install -q --require-hashes -r e2e/locks/build.txt
 	$(FIDELITY_VENV)/bin/python -m pip install -q --require-hashes -r fidelity/requirements.txt
 	@touch $@
 
-$(GATEWAY_VENV)/.installed: fidelity/gateway/requirements.txt
+$(GATEWAY_VENV)/.installed: fidelity/gateway/requirements.txt e2e/locks/build.txt
 	@test -n "$(PYTHON312)" || { echo "the gateway fidelity suite needs Python 3.12 (set PYTHON312=...)"; exit 2; }
 	@$(call fresh_venv,$(GATEWAY_VENV),$(PYTHON312))
+	$(GATEWAY_VENV)/bin/python -m pip install -q --require-hashes -r e2e/locks/build.txt
 	$(GATEWAY_VENV)/bin/python -m pip install -q --require-hashes -r fidelity/gateway/requirements.txt
 	@touch $@
 

@@ -11,6 +11,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,10 +60,10 @@ class Gateway:
         return name
 
 
-def start(client, zai_base: str) -> Gateway:
+def start(client, zai_base: str, stack: Path = STACK) -> Gateway:
     zai_key = "zai-e2e-" + secrets.token_hex(16)
     fake = FakeZai(coding_plan_keys=[zai_key], models=["glm-5.3", "glm-4.7", "glm-5.2"]).__enter__()
-    planned = realise.plan_stack(STACK, zai_key, fake.url(zai_base), stack="gateway-limits")
+    planned = realise.plan_stack(stack, zai_key, fake.url(zai_base), stack=stack.stem.split(".", 1)[1])
     workdir = Path(tempfile.mkdtemp(prefix="openhands-zai-e2e-gateway-"))
     started = realise.Started(client)
     container_id = realise.start_gateway(planned, started, {}, workdir)
@@ -135,6 +137,37 @@ def test_a_429_from_zai_on_the_primary_is_answered_by_the_fallback(gateway):
     assert response.headers.get("x-litellm-model-group") == fallback
     models = [call["body"]["model"] for call in gateway.fake.completions[before:]]
     assert models[0] == "glm-5.3" and models[-1] == "glm-4.7", models
+
+
+def test_past_max_parallel_requests_the_fallback_answers_at_once(client):
+    """LiteLLM 1.108 refuses a request past maxParallelRequests (its own 429) where 1.84 queued it:
+    with the primary's slots held by slow calls, the next request goes to the fallback."""
+    gateway = start(client, CODING_BASE, STACK.parent / "Pulumi.gateway-parallel.yaml")
+    try:
+        _past_the_limit(gateway)
+    finally:
+        gateway.stop()
+
+
+def _past_the_limit(gateway) -> None:
+    primary, fallback = gateway.name_of("latest"), gateway.name_of("coding")
+    allowed = gateway.params("latest")["max_parallel_requests"]
+    model = gateway.params("latest")["model"].split("/")[1]
+    gateway.fake.slow_models = {model: 3.0}
+    try:
+        with ThreadPoolExecutor(allowed + 1) as pool:
+            held = [pool.submit(gateway.complete, primary) for _ in range(allowed)]
+            time.sleep(1.0)  # the held calls are in flight at the stand-in
+            started = time.monotonic()
+            extra = gateway.complete(primary)
+            waited = time.monotonic() - started
+            groups = [f.result().headers.get("x-litellm-model-group") for f in held]
+    finally:
+        gateway.fake.slow_models = {}
+    assert extra.status_code == 200, extra.text[:300]
+    assert extra.headers.get("x-litellm-model-group") == fallback
+    assert groups == [primary] * allowed, groups
+    assert waited < 2.0, f"the extra request waited {waited:.1f} s for a slot"
 
 
 def test_an_rpm_limit_of_n_lets_n_through_and_refuses_the_next(gateway):

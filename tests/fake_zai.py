@@ -39,6 +39,8 @@ class FakeZai:
         self.script: list[tuple[str, dict]] = []
         # Models answered with Z.AI's HTTP 429 / 1302 (too many requests in flight), to exercise fallbacks.
         self.busy_models: set[str] = set()
+        # Seconds a model takes to answer (a long agent turn), to hold requests in flight.
+        self.slow_models: dict[str, float] = {}
         self.requests: list[tuple[str, str]] = []
         # Every completion request whole (the end-to-end suite checks what OpenHands sent).
         self.completions: list[dict] = []
@@ -92,6 +94,8 @@ class FakeZai:
             model = body.get("model")
             if model not in self.models:
                 return 400, {"error": {"code": "1211", "message": "模型不存在，请检查模型代码。"}}
+            if model in self.slow_models:
+                time.sleep(self.slow_models[model])
             if model in self.busy_models:
                 return 429, {"error": {"code": "1302",
                                        "message": "您当前使用该API的并发数过高，请降低并发，或联系客服增加限额。"}}

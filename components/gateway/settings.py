@@ -27,7 +27,9 @@ from ..llm.settings import LlmProfile
 LITELLM_VERSIONS = ("1.108.7",)
 DEFAULT_LITELLM_VERSION = "1.108.7"
 # Z.AI's Coding Plan answers more than one or two requests in flight with error 1302 (users'
-# reports; the limit is undocumented): queue beyond two per model rather than fail.
+# reports; the limit is undocumented): the gateway holds two per model. LiteLLM 1.108 refuses one
+# past the limit at once (its own 429, which the router retries, then falls back on; 1.84 queued it),
+# so the refusal costs no round trip to Z.AI (`make e2e` shows the fallback answering).
 CODING_PLAN_PARALLEL_REQUESTS = 2
 
 
@@ -67,8 +69,9 @@ class GatewaySettings(SettingsModel):
                                          "gateway; the Service port on a cluster).")
     max_parallel_requests: Annotated[WholeNumber, Field(ge=1)] = Field(
         CODING_PLAN_PARALLEL_REQUESTS,
-        description="Requests in flight to Z.AI per model; more wait their turn (the Coding Plan answers 1302 to "
-                    "more than one or two).")
+        description="Requests in flight to Z.AI per model; one more is refused at once by the gateway (a 429 its "
+                    "router retries after retryAfter, then sends to the fallback), before Z.AI would answer 1302 "
+                    "(the Coding Plan allows about one or two).")
     rpm: Annotated[WholeNumber | None, Field(ge=1)] = Field(
         None, description="Requests per minute per model; past it the fallback answers, then 429.")
     tpm: Annotated[WholeNumber | None, Field(ge=1)] = Field(

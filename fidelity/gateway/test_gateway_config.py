@@ -88,10 +88,17 @@ def test_fallbacks_retries_and_limits_are_the_routers_own(variant, tmp_path, mon
         for key in ("rpm", "tpm", "max_parallel_requests", "timeout", "temperature", "top_p", "max_tokens",
                     "extra_body"):
             assert params.get(key) == entry["litellm_params"].get(key), (deployment["model_name"], key)
-        # The semaphore the router queues requests on beyond maxParallelRequests.
-        semaphore = router._get_client(deployment=deployment, kwargs={}, client_type="max_parallel_requests")
-        assert isinstance(semaphore, asyncio.Semaphore)
-        assert semaphore._value == entry["litellm_params"]["max_parallel_requests"]
+        # The router's limit on requests in flight: from LiteLLM 1.108 one past it is refused at once
+        # (a RateLimitError the router retries, then falls back on), where 1.84 queued it.
+        limit = router._get_client(deployment=deployment, kwargs={}, client_type="max_parallel_requests")
+        allowed = entry["litellm_params"]["max_parallel_requests"]
+        assert limit.max_parallel_requests == allowed
+        for _ in range(allowed):
+            limit.acquire()
+        with pytest.raises(litellm.RateLimitError):
+            limit.acquire()
+        for _ in range(allowed):
+            limit.release()
     if "rpm" in config["model_list"][0]["litellm_params"]:
         # The check that makes rpm/tpm hold (not only weigh deployments) is on the router's callbacks.
         assert "ModelRateLimitingCheck" in {type(cb).__name__ for cb in router.optional_callbacks or []}
@@ -111,9 +118,14 @@ CATALOGUE = RENDERED["catalogue"]
 NOT_IN_THE_MAP = {"glm-5.4", "glm-5-turbo", "glm-5v-turbo"}
 
 
+# The map as the package ships it: loading a proxy config registers each model's model_info into
+# litellm.model_cost, so the live map holds what the bundle rendered, not what LiteLLM knows.
+SHIPPED_MAP = json.loads((Path(litellm.__file__).parent / "model_prices_and_context_window_backup.json").read_text())
+
+
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
 def test_the_catalogue_matches_the_gateways_litellm(name):
-    info = litellm.model_cost.get(f"zai/{name}")
+    info = SHIPPED_MAP.get(f"zai/{name}")
     if name in NOT_IN_THE_MAP:
         assert info is None, f"LiteLLM {version('litellm')} now knows {name}: check its limits and drop it here"
         return
@@ -124,13 +136,14 @@ def test_the_catalogue_matches_the_gateways_litellm(name):
         assert model["thinking"]
 
 
-def test_reasoning_effort_reaches_zai_only_in_the_body():
+def test_reasoning_effort_reaches_zai_only_in_the_body(monkeypatch):
     """The gateway's zai provider refuses reasoning_effort as a parameter (so the bundle sends it in the
     model's extra_body; the e2e suite sees it arrive in the body Z.AI gets)."""
     from litellm.llms.zai.chat.transformation import ZAIChatConfig
 
     config = ZAIChatConfig()
     assert "reasoning_effort" not in config.get_supported_openai_params("glm-5.3")
+    monkeypatch.setattr(litellm, "drop_params", False)  # a loaded proxy config sets it for the process
     with pytest.raises(litellm.UnsupportedParamsError):
         litellm.completion(model="zai/glm-5.3", messages=[{"role": "user", "content": "x"}], reasoning_effort="max",
                            api_key="k", api_base="http://127.0.0.1:9", mock_response="ok", drop_params=False)
