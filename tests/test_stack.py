@@ -4,6 +4,7 @@ concerns, the warnings."""
 import pytest
 
 from openhands_zai import ConfigError, parse_stack_settings
+from openhands_zai.llm.catalogue import CURRENT
 
 
 def errors(**raw):
@@ -105,3 +106,67 @@ def test_snake_case_keys_are_typos_in_a_stack_file():
     found = errors(docker={"listen_address": "0.0.0.0"})
     assert found == ["openhands-zai:docker.listen_address: unknown key; did you mean `listenAddress`? allowed: host, "
                      "port, listenAddress, sandboxGateway, stateVolume, containerName, extraEnv"]
+
+
+# -- one key, one person; models on the endpoint's plan; legacy notes --------------------------------
+
+SEAT = "is the GLM Coding Plan and"
+CLUSTER = {"target": "kubernetes", "kubernetes": {"secretSync": "direct"}}
+CLUSTER_WHY = "the cluster target serves its UI to whoever reaches the Ingress or Service"
+
+
+@pytest.mark.parametrize("raw,why", [
+    (CLUSTER, CLUSTER_WHY),
+    ({"instances": [{"name": "a"}, {"name": "b"}]}, "2 instances share it"),
+    ({"docker": {"listenAddress": "0.0.0.0"}}, "the UI listens on 0.0.0.0"),
+    ({**CLUSTER, "zaiEndpoint": "china-coding-plan"}, CLUSTER_WHY),
+])
+def test_a_coding_plan_key_serving_more_than_one_person_is_warned_about(raw, why):
+    (warning,) = [w for w in parse_stack_settings(raw).warnings if SEAT in w]
+    assert warning.startswith(f"openhands-zai:zaiEndpoint {SEAT} {why}: Z.AI's usage policy says the plan "
+                              "\"is intended for individual use by the subscriber\"")
+    assert "zaiEndpoint: general with a pay-as-you-go API key, or one Coding Plan key per person" in warning
+
+
+@pytest.mark.parametrize("raw", [
+    {},  # one person's server on loopback
+    {"instances": [{"name": "solo"}]},
+    {**CLUSTER, "zaiEndpoint": "general"},  # a team on the pay-as-you-go API
+    {"docker": {"listenAddress": "0.0.0.0"}, "zaiEndpoint": "https://llm-proxy.example.com/v1"},  # plan unknown
+])
+def test_no_seat_warning_for_one_person_or_the_pay_as_you_go_api(raw):
+    assert not [w for w in parse_stack_settings(raw).warnings if SEAT in w]
+
+
+def test_a_model_the_endpoints_plan_does_not_list_is_a_warning_not_an_error():
+    stack = parse_stack_settings({"zaiEndpoint": "general", "profiles": {"next": {"model": "glm-5.4"}}})
+    assert stack.profiles["next"].model == "glm-5.4"
+    (warning,) = stack.warnings
+    assert warning.startswith("openhands-zai:profiles.next.model: glm-5.4 on general: Z.AI serves it on the GLM "
+                              "Coding Plan only, not on the pay-as-you-go API (expect 1211); served there: glm-5.3,")
+    (warning,) = parse_stack_settings({"profiles": {"free": {"model": "glm-4.7-flash"}}}).warnings
+    assert warning.startswith("openhands-zai:profiles.free.model: glm-4.7-flash on coding-plan: Z.AI's docs do not "
+                              "list it for the GLM Coding Plan (expect error 1211 or 1220); served there: glm-5.4,")
+    # An instance's own profile is named where it is written.
+    stack = parse_stack_settings({"instances": [{"name": "a", "profiles": {"free": {"model": "glm-4.7-flash"}}}]})
+    assert [w.split(":", 2)[1] for w in stack.warnings] == ["instances[0].profiles.free.model"]
+
+
+def test_legacy_models_are_a_note_and_current_ones_say_nothing():
+    assert parse_stack_settings({}).notes == () and parse_stack_settings({}).warnings == ()
+    stack = parse_stack_settings({"profiles": {"old": {"model": "glm-4.6"}, "older": {"model": "glm-4-32b-0414-128k"}}})
+    assert [n.split(" is a legacy")[0] for n in stack.notes] == [
+        "openhands-zai:profiles.old.model: glm-4.6", "openhands-zai:profiles.older.model: glm-4-32b-0414-128k"]
+    assert all(n.endswith("current: " + ", ".join(CURRENT)) for n in stack.notes)
+
+
+def test_the_plan_prints_notes_apart_from_warnings(tmp_path):
+    from tests.helpers import SENTINEL_KEY, run_cli
+
+    path = tmp_path / "Pulumi.case.yaml"
+    path.write_text("config:\n  openhands-zai:profiles:\n    old: {model: glm-4.5}\n")
+    result = run_cli("plan", "--stack", "case", "--config-file", str(path), env_extra={"ZAI_API_KEY": SENTINEL_KEY})
+    assert result.returncode == 0, result.stderr
+    notes = result.stdout.split("\nNotes:\n", 1)[1]
+    assert notes.startswith("    - openhands-zai:profiles.old.model: glm-4.5 is a legacy model (still served)")
+    assert "Warnings:" not in result.stdout
