@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import socket
+import threading
 
 import boto3
 import pytest
 from moto import mock_aws
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.server import ThreadedMotoServer
+from werkzeug.serving import make_server
 
 REGION = "eu-west-1"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
@@ -47,10 +50,29 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+class AtomicMotoServer(ThreadedMotoServer):
+    """moto_server whose API calls are atomic, as AWS's are: moto's backends check and then change
+    (e.g. UpdateSecretVersionStage removes a label, then moves AWSPREVIOUS) without a lock, so two
+    concurrent calls can interleave inside one call, which AWS never lets happen. Requests still
+    arrive concurrently; each is answered whole before the next is looked at."""
+
+    def _server_entry(self) -> None:
+        app = DomainDispatcherApplication(create_backend_app)
+        lock = threading.Lock()
+
+        def atomic(environ, start_response):
+            with lock:
+                return list(app(environ, start_response))
+
+        self._server = make_server(self._ip_address, self._port, atomic, True, request_handler=MotoRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
 @pytest.fixture(scope="module")
 def moto_server():
     """moto_server on loopback: what `AWS_ENDPOINT_URL=http://127.0.0.1:PORT` points the CLI at."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server = AtomicMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
