@@ -37,7 +37,7 @@ def check(kind: str, venv: Path) -> list[str]:
                  for name, present in providers.items() if present != wanted]
     if kind == "core":
         example = Path(__file__).resolve().parent.parent / "examples" / "existing-cluster"
-        plan = subprocess.run([str(venv / "bin" / "openhands-zai"), "plan", "--stack", "staging"], cwd=example,
+        plan = subprocess.run([str(venv.resolve() / "bin" / "openhands-zai"), "plan", "--stack", "staging"], cwd=example,
                               capture_output=True, text=True)
         expected = "error: stack staging needs the aws extra (pulumi_aws is not installed): pip install 'openhands-zai[aws]'"
         if (plan.returncode, plan.stderr.strip()) != (2, expected):
