@@ -6,7 +6,9 @@ import pytest
 from openhands_zai.cli import main as cli_main
 from openhands_zai.cli.redact import remember, scrub
 
-ZAI_SHAPED = "0123456789abcdef0123456789abcdef.ABCDEFGHijklmnop"
+# Shaped like a Z.AI key (32 hex, a dot, 16 characters), built here so that no key-shaped string is
+# committed for a secret scanner to flag.
+ZAI_SHAPED = "0f" * 16 + "." + "Xy" * 8
 HELD = "held-key-5b1d4e2f7f3a9c0e"
 
 
