@@ -45,7 +45,8 @@ if settings.egress is not None:
 
     # The firewall routing's takeover acts with the default AWS provider's profile and roles.
     egress = EgressAllowList("egress", EgressAllowListArgs(settings=settings.egress, environment=stack, tags=tags,
-                                                            credentials=AwsCredentials.from_config()))
+                                                            credentials=AwsCredentials.from_config(),
+                                                            host_launch_template=settings.docker is not None))
     pulumi.export("securityGroupId", egress.security_group_id)
     pulumi.export("prefixListId", egress.prefix_list_id)
     pulumi.export("allowCidrs", list(settings.egress.allow_cidrs))
@@ -53,6 +54,8 @@ if settings.egress is not None:
     pulumi.export("firewallArn", egress.firewall_arn)
     pulumi.export("firewallPolicyArn", egress.firewall_policy_arn)
     pulumi.export("firewallRouting", egress.firewall_routing)
+    if settings.docker is not None:
+        pulumi.export("launchTemplateId", egress.launch_template_id)  # start the Docker host from it
 
 eks_cluster = None
 if settings.eks is not None:

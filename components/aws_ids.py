@@ -72,6 +72,22 @@ KubernetesName = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0
                            Hint("a Kubernetes name (lower-case letters, digits, '-')")]
 
 
+# An instance's metadata service: IMDSv2 only, one hop, so the instance itself reaches it and its
+# pods or containers (a second hop) do not (EKS nodes, the Docker host); pulumi-aws's field names.
+IMDSV2_ONE_HOP = {"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 1,
+                  "instance_metadata_tags": "disabled"}
+
+
+def principal_of_session(arn: str) -> str:
+    """The IAM principal behind a caller identity: `assumed-role/<role>/<session>` is the role (as
+    `aws:PrincipalArn` and a policy's Principal name it; `issuer_arn` of the session context keeps
+    the role's path), a user or root is itself."""
+    if ":assumed-role/" in arn:
+        head, rest = arn.split(":assumed-role/", 1)
+        return head.replace(":sts:", ":iam:") + ":role/" + rest.split("/", 1)[0]
+    return arn
+
+
 def region_of_arn(arn: str) -> str:
     return arn.split(":")[3]
 

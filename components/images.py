@@ -40,6 +40,10 @@ PUBLISHED_IMAGES: tuple[PublishedImage, ...] = (
     PublishedImage("ghcr.io/berriai/litellm-non_root", re.compile(rf"^v?{_SEMVER}(\.post\d+)?$"),
                    "X.Y.Z or vX.Y.Z (no main-v... tags since 1.84.0)",
                    "BerriAI/litellm release notes, docs/proxy/docker_image_security.md"),
+    # oauth2-proxy's release workflow (.github/workflows/publish-release.yaml, Makefile `docker-push`)
+    # pushes vX.Y.Z and vX.Y.Z-alpine to quay.io; v7.15.5 is its current stable release.
+    PublishedImage("quay.io/oauth2-proxy/oauth2-proxy", re.compile(rf"^v{_SEMVER}(-alpine)?$"),
+                   "vX.Y.Z (or vX.Y.Z-alpine)", "oauth2-proxy/oauth2-proxy release workflow, Makefile"),
 )
 _BY_REPOSITORY = {image.repository: image for image in PUBLISHED_IMAGES}
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -68,3 +72,9 @@ def unpublished_tag(ref: str) -> str | None:
     if image is None or tag is None or image.tag_format.match(tag):
         return None
     return f"{repository} publishes tags {image.published}, not {tag!r} (read in {image.source})"
+
+
+def pull_policy(ref: str) -> str:
+    """`IfNotPresent` for a reference pinned by digest (the node's copy is the same bytes), else
+    `Always`, so a tag that moved is pulled again rather than trusted from the node's cache."""
+    return "IfNotPresent" if "@sha256:" in ref else "Always"

@@ -29,7 +29,7 @@ from .errors import PROJECT, ConfigError, ConfigProblem, Hint, config_key, probl
 from .fields import problem, problems_at
 from .gateway.settings import GatewaySettings, model_name
 from .instances.settings import InstanceSettings, with_ports, with_stack_choice
-from .kubernetes.settings import EksSettings, KubernetesSettings
+from .kubernetes.settings import APP_SERVICE_ACCOUNT, SECRET_SYNC_SERVICE_ACCOUNT, EksSettings, KubernetesSettings
 from .llm.catalogue import CODING_PLAN
 from .llm.endpoints import resolve_endpoint
 from .llm.settings import DebugSettings, LlmSettings
@@ -163,8 +163,8 @@ class StackSettings(LlmSettings):
                                                "openhands-zai:secret, or use secretSync: direct"))
             elif (trust is None or trust.irsa is None) and not kube.service_account_role_arn:
                 found.append((("serviceAccountRoleArn",), "is needed for external-secrets (the SecretStore "
-                              "authenticates as the openhands service account through IRSA): set it, or "
-                              "openhands-zai:secret.createReaderRole.irsa"))
+                              f"authenticates as the {SECRET_SYNC_SERVICE_ACCOUNT} service account through IRSA): "
+                              "set it, or openhands-zai:secret.createReaderRole.irsa"))
         if found:
             raise problems_at(cls.__name__, found)
         return kube
@@ -177,7 +177,12 @@ class StackSettings(LlmSettings):
         peering = info.data["peering"]
         base_url, _ = resolve_endpoint(info.data.get("zai_endpoint") or "")
         host = urlsplit(base_url).hostname if base_url else None
-        return egress.resolved(host, peering.peer_cidr if peering is not None else None)
+        kube = info.data.get("kubernetes")
+        # oauth2-proxy signs users in against the identity provider: the firewalls must let it through.
+        identity_provider = kube.auth.issuer_host if kube is not None and kube.auth is not None \
+            and not kube.auth.on_alb else None
+        return egress.resolved(host, peering.peer_cidr if peering is not None else None,
+                               also_domains=(identity_provider,) if identity_provider else ())
 
     @field_validator("instances")
     @classmethod
@@ -216,11 +221,17 @@ class StackSettings(LlmSettings):
     def _reader_role_trusts_the_cluster_account(self) -> StackSettings:
         trust = self.secret.create_reader_role if self.secret is not None else None
         irsa = trust.irsa if trust is not None else None
+        if self.kubernetes is not None and irsa is not None and irsa.service_account == APP_SERVICE_ACCOUNT:
+            raise problems_at(type(self).__name__, [(("secret", "createReaderRole", "irsa", "serviceAccount"), (
+                f"is {APP_SERVICE_ACCOUNT}, the OpenHands pod's account, where the agent runs: EKS would hand the "
+                f"reader role to every container of that pod. Trust {SECRET_SYNC_SERVICE_ACCOUNT}, the secret "
+                "sync's own account, which no pod runs as"))])
         if self.kubernetes is not None and irsa is not None \
-                and (irsa.namespace, irsa.service_account) != (self.kubernetes.namespace, "openhands"):
+                and (irsa.namespace, irsa.service_account) != (self.kubernetes.namespace, SECRET_SYNC_SERVICE_ACCOUNT):
             raise problems_at(type(self).__name__, [(("secret", "createReaderRole", "irsa"), (
-                f"must trust the service account openhands in namespace {self.kubernetes.namespace} (the one the "
-                f"cluster target creates), not {irsa.service_account} in {irsa.namespace}"))])
+                f"must trust the service account {SECRET_SYNC_SERVICE_ACCOUNT} in namespace "
+                f"{self.kubernetes.namespace} (the secret sync's, which the cluster target creates), not "
+                f"{irsa.service_account} in {irsa.namespace}"))])
         return self
 
     @property
@@ -275,7 +286,13 @@ class StackSettings(LlmSettings):
     @property
     def notes(self) -> tuple[str, ...]:
         """Worth knowing, not risky: said on every plan and `pulumi up` (legacy models)."""
-        return tuple(dict.fromkeys(note for where, choice in self._choices() for note in choice.model_notes(where)))
+        found = [note for where, choice in self._choices() for note in choice.model_notes(where)]
+        if self.docker is not None and self.llm_gateway is not None:
+            found.append(f"{config_key('gateway')} on the Docker target: the OpenHands container holds the Docker "
+                         "socket (root on the host), so it, and an agent that escapes its sandbox, can read the "
+                         "gateway's Z.AI key with `docker inspect`; the gateway keeps the key out of the sandboxes, "
+                         "not out of the app (README: Security)")
+        return tuple(dict.fromkeys(found))
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -301,6 +318,17 @@ class StackSettings(LlmSettings):
                          "has no login in this mode; anyone who reaches the port can run the agent")
         if self.egress is not None:
             found.extend(self.egress.warnings)
+        kube = self.kubernetes
+        if kube is not None and kube.allow_unauthenticated and kube.ingress is not None and kube.auth is None:
+            found.append(f"{config_key('kubernetes', 'allowUnauthenticated')} is true: the UI at {kube.ingress.host} "
+                         "has no login, and whoever reaches it runs code in the cluster with your Z.AI key's quota "
+                         "(OpenHands open source has no users); put kubernetes.auth in front of it")
+        trust = self.secret.create_reader_role if self.secret is not None else None
+        if self.docker is not None and trust is not None and trust.ec2:
+            found.append(f"{config_key('secret', 'createReaderRole')} trusts EC2: nothing on a Docker host reads the "
+                         "secret (the deployer's Pulumi reads it), and any process there that reaches the instance "
+                         "metadata service gets the role; remove it, or launch the host from launchTemplateId "
+                         "(IMDSv2, hop limit 1)")
         return tuple(found)
 
 

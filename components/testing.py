@@ -27,6 +27,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 
+from .aws_ids import principal_of_session
+
 # network/routing.py's dynamic resource (its module needs pulumi-aws; the mocks do not).
 TAKEOVER = "pulumi-python:dynamic/openhands-zai:RouteTableTakeover"
 
@@ -230,11 +232,15 @@ class ProviderLikeMocks(pulumi_mocks.Mocks):
             return prefix_list, state
         if args.typ == "aws:eks/cluster:Cluster":
             name = inputs.get("name") or f"{args.name}-{seed[:7]}"
+            vpc_config = inputs.get("vpcConfig") or {}
             issuer = f"https://oidc.eks.{region}.amazonaws.com/id/{seed[:32].upper()}"
             state.update(name=name, arn=f"arn:aws:eks:{region}:{ACCOUNT_ID}:cluster/{name}",
                          endpoint=f"https://{seed[:32].upper()}.gr7.{region}.eks.amazonaws.com",
                          certificateAuthority={"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="},
-                         identities=[{"oidcs": [{"issuer": issuer}]}], status="ACTIVE")
+                         identities=[{"oidcs": [{"issuer": issuer}]}], status="ACTIVE",
+                         # EKS creates the cluster security group; the VPC is the subnets' (as getSubnet says).
+                         vpcConfig={**vpc_config, "clusterSecurityGroupId": f"sg-{seed[:17]}",
+                                    "vpcId": f"vpc-{_digest(str((vpc_config.get('subnetIds') or [''])[0]))[:17]}"})
             return name, state
         if args.typ == "aws:eks/nodeGroup:NodeGroup":
             state.update(arn=f"arn:aws:eks:{region}:{ACCOUNT_ID}:nodegroup/{args.name}/{seed[:8]}", status="ACTIVE")
@@ -264,6 +270,9 @@ class ProviderLikeMocks(pulumi_mocks.Mocks):
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/deployer",
                     "userId": "AIDA" + "0" * 17, "id": ACCOUNT_ID}, []
+        if token == "aws:iam/getSessionContext:getSessionContext":
+            arn, issuer = str(inputs["arn"]), principal_of_session(str(inputs["arn"]))  # a session's issuer: its role
+            return {"arn": arn, "issuerArn": issuer, "issuerName": issuer.rsplit("/", 1)[-1], "id": arn}, []
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
                     "reverseDnsPrefix": "com.amazonaws"}, []

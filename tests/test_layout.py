@@ -58,9 +58,12 @@ def role(name: str) -> str:
     if name in SHARED_COMPONENTS:
         return "component"
     # eks.py and gateway/cluster.py: components apart from component.py because they need an extra;
-    # network/routing.py: the firewall's routing and the dynamic resource it moves tables with.
+    # network/routing.py: the firewall's routing and the dynamic resource it moves tables with;
+    # network/dns_firewall.py and network/host.py: the resolver's firewall, the Docker host's template.
+    # kubernetes/auth.py: the login in front of the UI, planned like the rest of the cluster.
     return {"settings": "settings", "plan": "plan", "component": "component", "eks": "component",
-            "cluster": "component", "routing": "component"}[name.split(".")[-1]]
+            "cluster": "component", "routing": "component", "dns_firewall": "component", "host": "component",
+            "auth": "plan"}[name.split(".")[-1]]
 
 
 def _exists(name: str) -> bool:

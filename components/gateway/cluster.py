@@ -54,9 +54,13 @@ class ClusterGateway(pulumi.ComponentResource):
                                            opts=child)
         secret = k8s.core.v1.Secret(f"{name}-key", metadata=plan.key_secret(namespace, {})["metadata"], type="Opaque",
                                     string_data=self.key.apply(plan.key_secret_data), opts=child)
+        account = plan.service_account(namespace)
+        service_account = k8s.core.v1.ServiceAccount(f"{name}-service-account", metadata=account["metadata"],
+                                                     automount_service_account_token=False, opts=child)
         workload = plan.deployment(namespace, args.llm, settings, args.container_security)
         k8s.apps.v1.Deployment(f"{name}-proxy", metadata=workload["metadata"], spec=workload["spec"],
-                               opts=pulumi.ResourceOptions(parent=self, depends_on=[config_map, secret]))
+                               opts=pulumi.ResourceOptions(parent=self,
+                                                           depends_on=[config_map, secret, service_account]))
         service = plan.service(namespace, settings)
         k8s.core.v1.Service(f"{name}-service", metadata=service["metadata"], spec=service["spec"], opts=child)
         budget = plan.disruption_budget(namespace, settings)

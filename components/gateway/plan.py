@@ -24,8 +24,8 @@ from typing import Any
 
 import yaml
 
-from ..images import reference
-from ..kubernetes.plan import secret_env
+from ..images import pull_policy, reference
+from ..kubernetes.plan import RELOAD_ANNOTATION, secret_env
 from ..llm.catalogue import CATALOGUE, litellm_model_string
 from ..llm.plan import LlmRoute, zai_request_fields
 from ..llm.settings import LlmProfile, LlmSettings
@@ -184,6 +184,12 @@ def _meta(name: str, namespace: str, **extra: Any) -> dict[str, Any]:
     return {"name": name, "namespace": namespace, "labels": dict(LABELS), **extra}
 
 
+def service_account(namespace: str) -> dict[str, Any]:
+    """The proxy's own account: no cloud role (it gets the key by secretKeyRef), no token mounted."""
+    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(NAME, namespace),
+            "automountServiceAccountToken": False}
+
+
 def config_map(namespace: str, llm: LlmSettings, settings: GatewaySettings) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(NAME, namespace),
             "data": {CONFIG_FILE: config_yaml(llm, settings)}}
@@ -215,7 +221,11 @@ def deployment(namespace: str, llm: LlmSettings, settings: GatewaySettings,
     env += secret_env((ZAI_KEY_ENV, ZAI_KEY_SECRET, "api-key"), (MASTER_KEY_ENV, KEY_SECRET, "master-key"))
     return {
         "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": _meta(NAME, namespace, annotations=checkov_skips(settings)),
+        "metadata": _meta(NAME, namespace, annotations={
+            **checkov_skips(settings),
+            # Stakater Reloader, where it runs, restarts the proxy when the synced key changes (a
+            # rotation): the proxy reads it from its environment at start only.
+            RELOAD_ANNOTATION: ZAI_KEY_SECRET}),
         "spec": {
             "replicas": settings.replicas, "selector": {"matchLabels": dict(SELECTOR)},
             "template": {
@@ -223,11 +233,13 @@ def deployment(namespace: str, llm: LlmSettings, settings: GatewaySettings,
                              # A new config.yaml rolls the pods (a ConfigMap change alone would not).
                              "annotations": {CONFIG_HASH_ANNOTATION: config_fingerprint(llm, settings)}},
                 "spec": {
+                    # Its own account (no role, no token): not the namespace's `default`.
+                    "serviceAccountName": NAME,
                     "automountServiceAccountToken": False,
                     "securityContext": {"runAsNonRoot": True, "runAsUser": USER_ID, "runAsGroup": USER_ID,
                                         "fsGroup": USER_ID, "seccompProfile": {"type": "RuntimeDefault"}},
                     "containers": [{
-                        "name": "litellm", "image": image(settings), "imagePullPolicy": "Always",
+                        "name": "litellm", "image": image(settings), "imagePullPolicy": pull_policy(image(settings)),
                         "args": command(settings),
                         "ports": [{"name": "http", "containerPort": settings.port, "protocol": "TCP"}],
                         "env": env,

@@ -44,6 +44,7 @@ from .inputs import (
 from .labels import (
     EGRESS_EXCEPTION_FIREWALL,
     EGRESS_EXCEPTION_INSECURE,
+    EGRESS_EXCEPTION_NO_ALLOW_LIST,
     EGRESS_EXCEPTION_TAG,
     KEY_PLAN_TAG,
     SANDBOX_RUNTIME_DOCKER_SOCKET,
@@ -71,6 +72,10 @@ TAGGABLE_AWS_TYPES = frozenset({
     "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
     "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:ec2/launchTemplate:LaunchTemplate",
+    "aws:eks/addon:Addon", "aws:route53/resolverFirewallDomainList:ResolverFirewallDomainList",
+    "aws:route53/resolverFirewallRuleGroup:ResolverFirewallRuleGroup",
+    "aws:route53/resolverFirewallRuleGroupAssociation:ResolverFirewallRuleGroupAssociation",
     "aws:networkfirewall/firewall:Firewall", "aws:networkfirewall/firewallPolicy:FirewallPolicy",
     "aws:networkfirewall/ruleGroup:RuleGroup", "aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup",
 })
@@ -152,7 +157,7 @@ def _open(cidr: Any) -> bool:
 
 def _egress_exception(props: Mapping[str, Any], protocol: Any, from_port: Any, to_port: Any) -> bool:
     reason = (get(props, "tags") or {}).get(EGRESS_EXCEPTION_TAG)
-    if reason == EGRESS_EXCEPTION_INSECURE:
+    if reason in (EGRESS_EXCEPTION_INSECURE, EGRESS_EXCEPTION_NO_ALLOW_LIST):
         return True
     return (reason == EGRESS_EXCEPTION_FIREWALL and str(protocol).lower() in ("tcp", "6")
             and from_port == 443 and to_port == 443)

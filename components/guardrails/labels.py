@@ -8,6 +8,8 @@ exception, the component records it on the resource, and the rule accepts exactl
 EGRESS_EXCEPTION_TAG = "openhands-zai:egress-exception"
 EGRESS_EXCEPTION_INSECURE = "allowInsecureEgress"  # `egress.allowInsecureEgress: true`: any flow
 EGRESS_EXCEPTION_FIREWALL = "network-firewall"  # HTTPS only, filtered by name by the Network Firewall
+# EKS nodes of a stack without `openhands-zai:egress`: nothing restricts their egress, by choice.
+EGRESS_EXCEPTION_NO_ALLOW_LIST = "no-allow-list"
 
 # The Docker target's server starts agent sandboxes through the host's Docker socket.
 SANDBOX_RUNTIME_LABEL = "openhands-zai.sandbox-runtime"

@@ -1,10 +1,13 @@
 """OpenHandsCluster: OpenHands on Kubernetes, configured for Z.AI GLM.
 
 Creates, in its namespace (Pod Security `restricted`):
-- a ServiceAccount without a mounted token (IRSA annotation for the Secrets Manager reader role);
-- the key: with `external-secrets`, a SecretStore (AWS Secrets Manager, IRSA) and an
-  ExternalSecret that renders the `openhands-llm` Secret (api-key and settings.json) in the
-  cluster, refreshed hourly; with `direct`, that Secret from the key as a Pulumi secret;
+- the OpenHands pod's ServiceAccount: no token mounted, no RBAC, and no cloud role ever (the agent
+  runs in that pod);
+- the key: with `external-secrets`, the secret sync's own ServiceAccount (the reader role's IRSA
+  annotation; no pod runs as it), a SecretStore (AWS Secrets Manager, authenticating as that
+  account) and an ExternalSecret that renders the `openhands-llm` Secret (api-key and
+  settings.json) in the cluster, refreshed hourly; with `direct`, that Secret from the key as a
+  Pulumi secret;
 - the server's keys (`JWT_SECRET`, the agent server's `OH_SECRET_KEY` and the session key the
   app and its sandbox share) from `random.RandomPassword` in the `openhands-server-keys` Secret, and
   the sandbox service for the agent-server sidecar in the `openhands-zai-sandbox` ConfigMap
@@ -14,8 +17,11 @@ Creates, in its namespace (Pod Security `restricted`):
   through `secretKeyRef` and runs as the image's `openhands` user without privileges; the agent
   runs in the agent-server sidecar (the upstream sandbox image, its own user, no Docker socket, no
   RBAC); the pod template carries a hash of the LLM settings, so a change rolls the pod;
-- a Service, an Ingress when configured, a PodDisruptionBudget;
-- the egress NetworkPolicies (and CiliumNetworkPolicy) when `openhands-zai:egress` is set;
+- a Service, an Ingress when configured (TLS; to oauth2-proxy, or with the ALB's authentication:
+  `auth.py`), a PodDisruptionBudget;
+- NetworkPolicies: ingress denied in the namespace unless allowed, the UI's port from the
+  authentication layer only; egress denied unless allowed, the metadata addresses never (the
+  allow-list of `openhands-zai:egress`, and a CiliumNetworkPolicy, when set);
 - with `openhands-zai:gateway`, the LLM gateway (gateway/cluster.py): the Z.AI key then goes only
   into its `zai-api-key` Secret, and `openhands-llm` holds the gateway's key and route instead.
 
@@ -28,16 +34,18 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 
 from ..gateway import plan as gateway_plan
 from ..gateway.cluster import ClusterGateway, ClusterGatewayArgs
 from ..gateway.settings import GatewaySettings
 from ..llm.plan import LlmRoute
 from ..llm.settings import DebugSettings, LlmSettings
-from ..network.plan import allowed_egress, egress_policies
+from ..network.plan import allowed_egress, baseline_policies, egress_policies
 from ..network.settings import EgressSettings
 from ..release import OpenHandsRelease
 from ..server_keys import server_keys
+from . import auth as login
 from . import plan
 from .settings import KubernetesSettings
 
@@ -53,7 +61,7 @@ class OpenHandsClusterArgs:
     api_key: pulumi.Input[str] | None = None  # the `direct` sync
     secret_name: pulumi.Input[str] | None = None  # the `external-secrets` sync: the Secrets Manager secret
     region: pulumi.Input[str] | None = None
-    service_account_role_arn: pulumi.Input[str] | None = None
+    service_account_role_arn: pulumi.Input[str] | None = None  # the secret sync's role (IRSA)
     egress: EgressSettings | None = None
     gateway: GatewaySettings | None = None  # the LLM gateway in front of Z.AI
 
@@ -83,10 +91,8 @@ class OpenHandsCluster(pulumi.ComponentResource):
                                           opts=pulumi.ResourceOptions(parent=self))
         inside = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
 
-        account = pulumi.Output.from_input(args.service_account_role_arn).apply(
-            lambda role: plan.service_account(settings, role))
         service_account = k8s.core.v1.ServiceAccount(
-            f"{name}-service-account", metadata=account.apply(lambda m: m["metadata"]),
+            f"{name}-service-account", metadata=plan.service_account(settings)["metadata"],
             automount_service_account_token=False, opts=inside)
 
         # The Z.AI key into the cluster: with the gateway into its own Secret (the key alone),
@@ -94,11 +100,16 @@ class OpenHandsCluster(pulumi.ComponentResource):
         zai_target = gateway_plan.ZAI_KEY_SECRET if args.gateway else plan.LLM_SECRET
         if external:
             assert secret_name is not None and region is not None  # checked above
+            account = pulumi.Output.from_input(args.service_account_role_arn).apply(
+                lambda role: plan.sync_service_account(settings, role))
+            sync_account = k8s.core.v1.ServiceAccount(
+                f"{name}-secret-sync-account", metadata=account.apply(lambda m: m["metadata"]),
+                automount_service_account_token=False, opts=inside)
             store = pulumi.Output.from_input(region).apply(lambda name: plan.secret_store(settings, name))
             secret_store = k8s.apiextensions.CustomResource(
                 f"{name}-secret-store", api_version=plan.ESO_API, kind="SecretStore",
                 metadata=store.apply(lambda m: m["metadata"]), spec=store.apply(lambda m: m["spec"]),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, service_account]))
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, sync_account]))
             synced = pulumi.Output.from_input(secret_name).apply(
                 lambda secret: plan.external_secret(settings, args.llm, args.release, secret, target=zai_target))
             zai_secret: pulumi.CustomResource = k8s.apiextensions.CustomResource(
@@ -144,28 +155,62 @@ class OpenHandsCluster(pulumi.ComponentResource):
                 pulumi.ResourceOptions(parent=self, depends_on=[namespace, llm_secret, keys_secret, plugin_map,
                                                                 service_account]))
         service = _object(k8s.core.v1.Service, f"{name}-service", plan.service(settings, args.release), inside)
-        ingress = plan.ingress(settings)
+        auth = settings.auth
+        login_objects: list[pulumi.Resource] = []
+        if auth is not None and not auth.on_alb:
+            login_objects = self._oauth2_proxy(name, settings, args.release, inside)
+        ingress = login.ingress(settings)
         if ingress is not None:
-            _object(k8s.networking.v1.Ingress, f"{name}-ingress", ingress, inside)
+            _object(k8s.networking.v1.Ingress, f"{name}-ingress", ingress,
+                    pulumi.ResourceOptions(parent=self, depends_on=[namespace, service, *login_objects]))
+        for policy in login.ingress_policies(settings, args.release):
+            _object(k8s.networking.v1.NetworkPolicy, f"{name}-{policy['metadata']['name']}", policy, inside)
         _object(k8s.policy.v1.PodDisruptionBudget, f"{name}-disruption-budget", plan.disruption_budget(settings),
                 inside)
+        to_gateway = [gateway_plan.app_egress_rule(args.gateway)] if args.gateway else None
         if args.egress is not None:
-            to_gateway = [gateway_plan.app_egress_rule(args.gateway)] if args.gateway else None
             # With Cilium the domain allow-list (to Z.AI) also covers the gateway, which makes those calls.
-            for policy in egress_policies(args.egress, settings.namespace, cilium=settings.cilium,
-                                          pod_labels=plan.SELECTOR, extra_egress=to_gateway,
-                                          also_apps=(gateway_plan.NAME,) if args.gateway else ()):
-                policy_name = f"{name}-{policy['metadata']['name']}"
-                if policy["kind"] == "NetworkPolicy":
-                    _object(k8s.networking.v1.NetworkPolicy, policy_name, policy, inside)
-                else:
-                    k8s.apiextensions.CustomResource(policy_name, api_version=policy["apiVersion"], kind=policy["kind"],
-                                                     metadata=policy["metadata"], spec=policy["spec"], opts=inside)
+            policies = egress_policies(args.egress, settings.namespace, cilium=settings.cilium,
+                                       pod_labels=plan.SELECTOR, extra_egress=to_gateway,
+                                       also_apps=(gateway_plan.NAME,) if args.gateway else ())
+        else:
+            # No allow-list: still no way to the metadata service and the node's role.
+            policies = baseline_policies(settings.namespace, plan.SELECTOR, extra_egress=to_gateway)
+        for policy in policies:
+            policy_name = f"{name}-{policy['metadata']['name']}"
+            if policy["kind"] == "NetworkPolicy":
+                _object(k8s.networking.v1.NetworkPolicy, policy_name, policy, inside)
+            else:
+                k8s.apiextensions.CustomResource(policy_name, api_version=policy["apiVersion"], kind=policy["kind"],
+                                                 metadata=policy["metadata"], spec=policy["spec"], opts=inside)
 
         self.namespace = namespace.metadata.apply(lambda m: m["name"])
         self.service_name = service.metadata.apply(lambda m: m["name"])
         self.url = pulumi.Output.from_input(
-            f"https://{settings.ingress.host}" if settings.ingress and settings.ingress.tls_secret_name
-            else f"http://{settings.ingress.host}" if settings.ingress
+            f"https://{settings.ingress.host}" if settings.ingress
             else f"kubectl -n {settings.namespace} port-forward svc/{plan.APP} 3000:80, then http://127.0.0.1:3000")
         self.register_outputs({"namespace": self.namespace, "serviceName": self.service_name, "url": self.url})
+
+    def _oauth2_proxy(self, name: str, settings: KubernetesSettings, release: OpenHandsRelease,
+                      inside: pulumi.ResourceOptions) -> list[pulumi.Resource]:
+        """oauth2-proxy between the Ingress and the UI (auth.py): its generated cookie secret, account,
+        Deployment, Service and NetworkPolicy."""
+        auth = settings.auth
+        assert auth is not None
+        cookie = random.RandomPassword(f"{name}-oauth2-proxy-cookie", length=32, special=False,
+                                       opts=pulumi.ResourceOptions(parent=self))
+        secret_manifest = login.cookie_secret(settings)
+        cookie_secret = k8s.core.v1.Secret(
+            f"{name}-oauth2-proxy-cookie", metadata=secret_manifest["metadata"], type="Opaque",
+            string_data=pulumi.Output.secret(cookie.result).apply(lambda value: {"cookie-secret": value}), opts=inside)
+        account = login.service_account(settings)
+        service_account = k8s.core.v1.ServiceAccount(f"{name}-oauth2-proxy-account", metadata=account["metadata"],
+                                                     automount_service_account_token=False, opts=inside)
+        workload = login.deployment(settings, auth, login.upstream(settings, plan.APP, 80),
+                                    plan.container_security(read_only=True, user=login.USER_ID))
+        _object(k8s.apps.v1.Deployment, f"{name}-oauth2-proxy", workload,
+                pulumi.ResourceOptions(parent=self, depends_on=[cookie_secret, service_account]))
+        service = _object(k8s.core.v1.Service, f"{name}-oauth2-proxy-service", login.service(settings), inside)
+        _object(k8s.networking.v1.NetworkPolicy, f"{name}-oauth2-proxy-network-policy",
+                login.network_policy(settings, plan.SELECTOR, release.port), inside)
+        return [service]

@@ -12,10 +12,11 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from ..images import pull_policy
 from ..llm.plan import LlmRoute, render_env, settings_fingerprint, settings_json
 from ..llm.settings import DebugSettings, LlmSettings
 from ..release import AGENT_SECRET_KEY, JWT_SECRET, OFFLINE_COST_MAP, OpenHandsRelease
-from .settings import KubernetesSettings
+from .settings import APP_SERVICE_ACCOUNT, SECRET_SYNC_SERVICE_ACCOUNT, KubernetesSettings
 
 APP = "openhands"
 LABELS = {"app.kubernetes.io/name": APP, "app.kubernetes.io/part-of": "openhands-zai",
@@ -35,8 +36,15 @@ AGENT_USER_ID = 10001  # the agent-server image's `openhands` user (its Dockerfi
 PROJECT_DIR = "/workspace/project"  # the agent's working directory, as in the Docker sandboxes
 AGENT_STATE_DIR = "/workspace/conversations"  # the agent server's conversations and terminal events
 AGENT_SERVER_RESOURCES = {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}}
-SERVICE_ACCOUNT = "openhands"
+# The OpenHands pod's account: where the agent runs, so it never carries a cloud identity.
+SERVICE_ACCOUNT = APP_SERVICE_ACCOUNT
+# The account the External Secrets Operator authenticates as (IRSA: it requests a token for it
+# through the TokenRequest API). No pod runs as it, so no container ever holds its role.
+SYNC_SERVICE_ACCOUNT = SECRET_SYNC_SERVICE_ACCOUNT
 HASH_ANNOTATION = "openhands-zai/llm-settings-sha256"
+# Stakater Reloader's annotation (where the controller runs): restart the workload when the named
+# Secret changes, e.g. after a key rotation reaches it through the secret sync.
+RELOAD_ANNOTATION = "secret.reloader.stakater.com/reload"
 PLUGIN_HASH_ANNOTATION = "openhands-zai/sandbox-plugin-sha256"
 USER_ID = 42420  # the image's `openhands` user (containers/app/Dockerfile: OPENHANDS_USER_ID)
 ESO_API = "external-secrets.io/v1"
@@ -70,10 +78,19 @@ def namespace(settings: KubernetesSettings) -> dict[str, Any]:
             "metadata": {"name": settings.namespace, "labels": {**LABELS, **levels}}}
 
 
-def service_account(settings: KubernetesSettings, role_arn: str | None) -> dict[str, Any]:
-    meta = object_meta(SERVICE_ACCOUNT, settings)
+def service_account(settings: KubernetesSettings) -> dict[str, Any]:
+    """The OpenHands pod's account: no role annotation (EKS's webhook would put that role into every
+    container of the pod, the agent's included), no token mounted, no RBAC."""
+    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": object_meta(SERVICE_ACCOUNT, settings),
+            "automountServiceAccountToken": False}
+
+
+def sync_service_account(settings: KubernetesSettings, role_arn: str | None) -> dict[str, Any]:
+    """The secret sync's account: the reader role's IRSA annotation, and no pod that runs as it."""
+    meta = object_meta(SYNC_SERVICE_ACCOUNT, settings)
+    meta["labels"]["app.kubernetes.io/component"] = "secret-sync"
     if role_arn:
-        meta["annotations"] = {"eks.amazonaws.com/role-arn": role_arn}  # IRSA: what the SecretStore authenticates as
+        meta["annotations"] = {"eks.amazonaws.com/role-arn": role_arn}
     return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta, "automountServiceAccountToken": False}
 
 
@@ -102,7 +119,7 @@ def secret_store(settings: KubernetesSettings, region: str) -> dict[str, Any]:
     return {"apiVersion": ESO_API, "kind": "SecretStore", "metadata": object_meta("aws-secrets-manager", settings),
             "spec": {"provider": {"aws": {
                 "service": "SecretsManager", "region": region,
-                "auth": {"jwt": {"serviceAccountRef": {"name": SERVICE_ACCOUNT}}}}}}}
+                "auth": {"jwt": {"serviceAccountRef": {"name": SYNC_SERVICE_ACCOUNT}}}}}}}
 
 
 def external_secret(settings: KubernetesSettings, llm: LlmSettings, release: OpenHandsRelease,
@@ -189,7 +206,7 @@ def statefulset(settings: KubernetesSettings, llm: LlmSettings, debug: DebugSett
     copy = (f"cp /etc/openhands-llm/settings.json {release.settings_path} && chmod 600 {release.settings_path}")
     return {
         "apiVersion": "apps/v1", "kind": "StatefulSet",
-        "metadata": object_meta(APP, settings, annotations=checkov_skips(release)),
+        "metadata": object_meta(APP, settings, annotations={**checkov_skips(release), RELOAD_ANNOTATION: LLM_SECRET}),
         "spec": {
             "serviceName": APP, "replicas": settings.replicas, "selector": {"matchLabels": dict(SELECTOR)},
             "template": {
@@ -208,7 +225,7 @@ def statefulset(settings: KubernetesSettings, llm: LlmSettings, debug: DebugSett
                     # in this pod that is loopback, where the app and its sidecar listen.
                     "hostAliases": [{"ip": "127.0.0.1", "hostnames": ["host.docker.internal"]}],
                     "initContainers": [{
-                        "name": "settings", "image": image, "imagePullPolicy": "Always",
+                        "name": "settings", "image": image, "imagePullPolicy": pull_policy(image),
                         "command": ["sh", "-c", copy],
                         "securityContext": container_security(read_only=True),
                         "resources": {"requests": {"cpu": "50m", "memory": "64Mi"},
@@ -217,7 +234,7 @@ def statefulset(settings: KubernetesSettings, llm: LlmSettings, debug: DebugSett
                                          {"name": "llm", "mountPath": "/etc/openhands-llm", "readOnly": True}],
                     }],
                     "containers": [{
-                        "name": APP, "image": image, "imagePullPolicy": "Always",
+                        "name": APP, "image": image, "imagePullPolicy": pull_policy(image),
                         # The image's entrypoint prepares users for the Docker-socket runtime as root;
                         # the sidecar sandbox needs none of it, so the server starts as the openhands user.
                         "command": ["uvicorn", "openhands.server.listen:app", "--host", "0.0.0.0",
@@ -234,7 +251,7 @@ def statefulset(settings: KubernetesSettings, llm: LlmSettings, debug: DebugSett
                     }, {
                         # The sandbox: the upstream agent-server image, where the agent's commands run.
                         "name": AGENT_SERVER, "image": release.agent_server_image,
-                        "imagePullPolicy": "Always",
+                        "imagePullPolicy": pull_policy(release.agent_server_image),
                         "args": ["--port", str(AGENT_SERVER_PORT)],
                         # The sandbox spec's working directory is "." : the project folder.
                         "workingDir": PROJECT_DIR,
@@ -268,22 +285,6 @@ def service(settings: KubernetesSettings, release: OpenHandsRelease) -> dict[str
     return {"apiVersion": "v1", "kind": "Service", "metadata": object_meta(APP, settings),
             "spec": {"type": "ClusterIP", "selector": dict(SELECTOR),
                      "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]}}
-
-
-def ingress(settings: KubernetesSettings) -> dict[str, Any] | None:
-    spec_in = settings.ingress
-    if spec_in is None:
-        return None
-    spec: dict[str, Any] = {"rules": [{"host": spec_in.host, "http": {"paths": [{
-        "path": "/", "pathType": "Prefix", "backend": {"service": {"name": APP, "port": {"name": "http"}}}}]}}]}
-    if spec_in.class_name:
-        spec["ingressClassName"] = spec_in.class_name
-    if spec_in.tls_secret_name:
-        spec["tls"] = [{"hosts": [spec_in.host], "secretName": spec_in.tls_secret_name}]
-    meta = object_meta(APP, settings)
-    if spec_in.annotations:
-        meta["annotations"] = dict(spec_in.annotations)
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta, "spec": spec}
 
 
 def disruption_budget(settings: KubernetesSettings) -> dict[str, Any]:

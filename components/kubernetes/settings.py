@@ -5,16 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from ..aws_ids import IamRoleArn, KubernetesName, SecurityGroupId, SubnetId
 from ..errors import Hint
-from ..fields import Flag, SettingsModel, WholeNumber, problem, text_from_number, unique
+from ..fields import Flag, Ipv4Cidr, SettingsModel, WholeNumber, problem, problems_at, text_from_number, unique
 
 Quantity = Annotated[str, BeforeValidator(text_from_number), Field(pattern=r"^[0-9]+(?:\.[0-9]+)?(?:m|Ki|Mi|Gi|Ti|k|M|G|T)?$"),
                      Hint("a Kubernetes quantity such as 500m or 2Gi")]
 Host = Annotated[str, Field(pattern=r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"),
                  Hint("a DNS host name such as openhands.example.com")]
+# The OpenHands pod's account (the agent runs there: never a cloud role), and the one the External
+# Secrets Operator authenticates as (no pod runs as it): the reader role trusts that one alone.
+APP_SERVICE_ACCOUNT = "openhands"
+SECRET_SYNC_SERVICE_ACCOUNT = "openhands-secret-sync"
 DEFAULT_RESOURCES = {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"cpu": "4", "memory": "8Gi"}}
 
 
@@ -50,6 +54,78 @@ class Ingress(SettingsModel):
     annotations: Annotated[dict[str, str], Hint("a map of annotation to string value")] = Field(default_factory=dict)
 
 
+HttpsUrl = Annotated[str, Field(pattern=r"^https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[^\s]*)?$"),
+                     Hint("an https:// URL")]
+AcmCertificateArn = Annotated[str, Field(pattern=r"^arn:aws(?:-cn|-us-gov)?:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$"),
+                              Hint("an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)")]
+CognitoPoolArn = Annotated[str, Field(pattern=r"^arn:aws(?:-cn|-us-gov)?:cognito-idp:[a-z0-9-]+:\d{12}:"
+                                              r"userpool/[\w-]+_[0-9A-Za-z]+$"),
+                           Hint("a Cognito user pool ARN")]
+EmailDomain = Annotated[str, Field(pattern=r"^(?:\*|(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})$"),
+                        Hint("an e-mail domain such as example.com, or * for any address the provider vouches for")]
+AUTH_PROVIDERS = ("oauth2-proxy", "alb-oidc", "alb-cognito")
+# What each provider needs, as the user writes the keys.
+_AUTH_NEEDS = {
+    "oauth2-proxy": ("issuerUrl", "clientId", "clientSecretName", "allowedEmailDomains"),
+    "alb-oidc": ("issuerUrl", "authorizationEndpoint", "tokenEndpoint", "userInfoEndpoint", "clientSecretName",
+                 "certificateArn", "loadBalancerCidrs"),
+    "alb-cognito": ("userPoolArn", "userPoolClientId", "userPoolDomain", "certificateArn", "loadBalancerCidrs"),
+}
+
+
+class AuthSettings(SettingsModel):
+    """Who may open the UI: OpenHands open source has no users, so the login sits in front of it.
+
+    - `oauth2-proxy` (any cluster): oauth2-proxy in the namespace, between the Ingress and the UI,
+      against your OIDC provider; `clientSecretName` names a Secret you create with the key
+      `client-secret`; `allowedEmailDomains` is who may sign in.
+    - `alb-oidc`, `alb-cognito` (EKS with the AWS Load Balancer Controller): the ALB authenticates
+      before it forwards; HTTPS only, with `certificateArn`; `clientSecretName` names a Secret with
+      `clientID` and `clientSecret` (the controller's format); `loadBalancerCidrs` are the ranges of the
+      ALB's subnets, the only sources the UI's pods accept.
+    """
+
+    provider: Annotated[Literal["oauth2-proxy", "alb-oidc", "alb-cognito"],
+                        Hint("oauth2-proxy (any cluster), alb-oidc or alb-cognito (the AWS Load Balancer "
+                             "Controller authenticates)")]
+    issuer_url: HttpsUrl | None = None
+    client_id: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    client_secret_name: KubernetesName | None = None
+    allowed_email_domains: tuple[EmailDomain, ...] = ()
+    authorization_endpoint: HttpsUrl | None = None
+    token_endpoint: HttpsUrl | None = None
+    user_info_endpoint: HttpsUrl | None = None
+    user_pool_arn: CognitoPoolArn | None = None
+    user_pool_client_id: Annotated[str, Field(pattern=r"^[\w+]+$")] | None = None
+    user_pool_domain: Annotated[str, Field(pattern=r"^[a-z0-9.-]+$")] | None = None
+    certificate_arn: AcmCertificateArn | None = None
+    load_balancer_cidrs: Annotated[tuple[Ipv4Cidr, ...], Hint("a list of CIDRs (the ALB's subnets)")] = ()
+    session_hours: Annotated[WholeNumber, Field(ge=1, le=168)] = 12
+
+    @model_validator(mode="after")
+    def _what_the_provider_needs(self) -> AuthSettings:
+        values = self.model_dump(by_alias=True)
+        found = [((key,), f"is required with provider {self.provider}") for key in _AUTH_NEEDS[self.provider]
+                 if values.get(key) in (None, (), [])]
+        for index, cidr in enumerate(self.load_balancer_cidrs):
+            if cidr.endswith("/0"):
+                found.append((("loadBalancerCidrs", index), f"{cidr} is every address: name the ALB's subnets"))
+        if found:
+            raise problems_at(type(self).__name__, found)
+        return self
+
+    @property
+    def on_alb(self) -> bool:
+        return self.provider.startswith("alb-")
+
+    @property
+    def issuer_host(self) -> str | None:
+        """The identity provider's host, which oauth2-proxy (or the ALB) must reach."""
+        if self.issuer_url is None:
+            return None
+        return self.issuer_url.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
+
+
 class Runtime(SettingsModel):
     # Where OpenHands 1.11 runs the agent in a pod: its Docker sandbox needs a privileged Docker
     # daemon, the remote one OpenHands' closed runtime API, and the process one fails in a container
@@ -75,6 +151,30 @@ class KubernetesSettings(SettingsModel):
     service_account_role_arn: IamRoleArn | None = None
     cilium: Flag = False
     runtime: Runtime = Field(default_factory=Runtime)
+    auth: AuthSettings | None = None
+    # The one way to expose the UI with no login (a plan warning says what that means).
+    allow_unauthenticated: Flag = False
+
+    @model_validator(mode="after")
+    def _no_anonymous_ui(self) -> KubernetesSettings:
+        found: list[tuple[tuple[str | int, ...], str]] = []
+        ingress, auth = self.ingress, self.auth
+        if ingress is not None and auth is None and not self.allow_unauthenticated:
+            found.append((("ingress",), "publishes the UI with no login, and whoever reaches OpenHands runs code in "
+                                        "the cluster on your key: set kubernetes.auth (oauth2-proxy, alb-oidc or "
+                                        "alb-cognito), or kubernetes.allowUnauthenticated: true"))
+        if ingress is not None and (auth is None or not auth.on_alb) and not ingress.tls_secret_name:
+            found.append((("ingress", "tlsSecretName"), "is required: the UI's session and the sign-in travel over "
+                                                        "this Ingress (with an ALB, use auth.certificateArn)"))
+        if ingress is not None and auth is not None and auth.on_alb and ingress.class_name not in (None, "alb"):
+            found.append((("ingress", "className"), f"is {ingress.class_name}, but auth.provider {auth.provider} "
+                                                    "is the AWS Load Balancer Controller's: use alb"))
+        if auth is not None and auth.on_alb and ingress is None:
+            found.append((("auth",), f"{auth.provider} authenticates at the ALB, which an Ingress creates: set "
+                                     "kubernetes.ingress"))
+        if found:
+            raise problems_at(type(self).__name__, found)
+        return self
 
     @field_validator("replicas")
     @classmethod

@@ -19,16 +19,13 @@ Creates:
   zone), and its endpoints put on the internet path without touching the VPC's own tables: a
   table per zone for the protected (NAT) subnets, 0.0.0.0/0 to that zone's endpoint, and an edge
   table for the internet gateway, each subnet's range back through the same endpoint; the
-  subnets and the gateway are moved onto them with ReplaceRouteTableAssociation
-  (`routing.py`: atomic, and moved back on delete).
+  subnets and the gateway move onto them by ReplaceRouteTableAssociation (`routing.py`: atomic);
+- the VPC resolver's DNS Firewall (dns_firewall.py); a Docker host's launch template (host.py).
 
-Peering traffic never passes the Network Firewall (AWS does not inspect VPC-peering traffic), so
-the peered path is restricted by the security group alone: the peer range is in the prefix list,
-on the allowed ports only.
-
-The Docker target on an AWS host: attach the group (output `securityGroupId`) to the instance
-that runs Docker; containers leave through the instance's interface, so the group applies to
-OpenHands and to the agent sandboxes it starts.
+Peering traffic never passes the Network Firewall (AWS does not inspect VPC-peering traffic): the
+security group alone restricts it (the peer range is in the prefix list, on the allowed ports).
+The Docker target on an AWS host: start it from `launchTemplateId` (or attach `securityGroupId`);
+containers leave through its interface, so the group applies to OpenHands and its sandboxes.
 """
 
 from __future__ import annotations
@@ -40,6 +37,8 @@ import pulumi
 import pulumi_aws as aws
 
 from ..guardrails.labels import EGRESS_EXCEPTION_INSECURE, EGRESS_EXCEPTION_TAG
+from .dns_firewall import resolver_firewall
+from .host import host_launch_template
 from .plan import (
     egress_rules,
     firewall_endpoint,
@@ -140,6 +139,8 @@ class EgressAllowListArgs:
     # How the firewall routing's takeover (boto3, beside the provider) reaches AWS: the profile and
     # assumed roles of the provider this component runs with (`AwsCredentials.from_config()`).
     credentials: AwsCredentials = field(default_factory=AwsCredentials)
+    # The Docker target on an AWS host: a launch template to start that host from.
+    host_launch_template: bool = False
 
 
 class EgressAllowList(pulumi.ComponentResource):
@@ -153,6 +154,7 @@ class EgressAllowList(pulumi.ComponentResource):
     expected_egress: pulumi.Output[list[dict]]
     # Each protected subnet and the internet gateway: the bundle's table and the routes `verify` reads back.
     firewall_routing: pulumi.Output[list[dict[str, Any]]]
+    launch_template_id: pulumi.Output[str | None]
 
     def __init__(self, name: str, args: EgressAllowListArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(EGRESS_TYPE, name, None, opts)
@@ -208,6 +210,11 @@ class EgressAllowList(pulumi.ComponentResource):
         if settings.firewall is not None:
             firewall_arn, policy_arn = self._firewall(name, args, settings.firewall, tags, child)
 
+        if settings.dns_firewall:
+            resolver_firewall(name, settings, f"openhands-zai-{args.environment}", tags, child)
+        self.launch_template_id = host_launch_template(f"{name}-host", group.id, tags, child).id \
+            if args.host_launch_template else pulumi.Output.from_input(None)
+
         self.security_group_id = group.id
         self.prefix_list_id = prefix_list.id if prefix_list else pulumi.Output.from_input(None)
         self.firewall_arn = firewall_arn
@@ -219,6 +226,7 @@ class EgressAllowList(pulumi.ComponentResource):
             "firewallArn": self.firewall_arn,
             "firewallPolicyArn": self.firewall_policy_arn,
             "firewallRouting": self.firewall_routing,
+            "launchTemplateId": self.launch_template_id,
         })
 
     def _firewall(self, name: str, args: EgressAllowListArgs, firewall: FirewallSettings, tags: dict[str, str],

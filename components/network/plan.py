@@ -105,6 +105,24 @@ def firewall_rule_targets(domains: tuple[str, ...] | list[str]) -> list[str]:
     return sorted(set(domains))
 
 
+# Zones the VPC's own machinery resolves (AWS service endpoints, EKS, EC2 private names). Their
+# answers come from AWS's authoritative servers, never from one a tunnel could run: a name
+# there cannot carry data out. The connections themselves are still the Network Firewall's to allow.
+DNS_PLATFORM_ZONES = ("amazonaws.com", "amazonaws.com.cn", "api.aws", "compute.internal", "ec2.internal")
+
+
+def dns_firewall_domains(settings: EgressSettings) -> list[str]:
+    """What the VPC's resolver answers (Route 53 Resolver DNS Firewall syntax): the allowed domains
+    as the Network Firewall takes them (`.z.ai` is the domain and its subdomains), the platform
+    zones, and `dnsAllowDomains`; everything else gets NXDOMAIN."""
+    names: list[str] = []
+    for domain in (*(settings.allow_domains or ()), *settings.dns_allow_domains):
+        names += [domain[1:], f"*{domain}"] if domain.startswith(".") else [domain]
+    for zone in DNS_PLATFORM_ZONES:
+        names += [zone, f"*.{zone}"]
+    return sorted(set(names))
+
+
 def firewall_rule_group_capacity(domains: tuple[str, ...] | list[str]) -> int:
     # A domain list consumes about one unit per target per protocol; leave room to grow without
     # replacing the rule group (capacity cannot change in place).
@@ -169,6 +187,17 @@ def firewall_endpoint(statuses: Any, availability_zone: str) -> str:
 
 KUBE_DNS = {"k8s-app": "kube-dns"}
 DEFAULT_POD_LABELS = {"app.kubernetes.io/name": "openhands"}
+# The instance metadata service and the EKS Pod Identity agent, IPv4 and IPv6: what a pod could
+# trade for the node's role, or another pod's. Cut out of every range a policy here opens.
+METADATA_CIDRS = ("169.254.169.254/32", "169.254.170.23/32", "fd00:ec2::254/128", "fd00:ec2::23/128")
+
+
+def ip_block(cidr: str) -> dict[str, Any]:
+    """An `ipBlock` for `cidr`, the metadata addresses it contains excepted."""
+    network = ipaddress.ip_network(cidr)
+    cut = [m for m in METADATA_CIDRS if ipaddress.ip_network(m).version == network.version
+           and ipaddress.ip_network(m).subnet_of(network)]  # type: ignore[arg-type]  # same version, checked
+    return {"cidr": cidr, **({"except": cut} if cut else {})}
 
 
 def _dns_peer() -> dict[str, Any]:
@@ -191,7 +220,7 @@ def allowed_egress(settings: EgressSettings, *, cilium: bool = False) -> list[di
         # policy does that in the cluster, and policies add up, so the internet stays closed here.
         cidrs.append("0.0.0.0/0")
     if cidrs:
-        egress.append({"to": [{"ipBlock": {"cidr": cidr}} for cidr in cidrs],
+        egress.append({"to": [{"ipBlock": ip_block(cidr)} for cidr in cidrs],
                        "ports": [{"protocol": "TCP", "port": port} for port in settings.ports]})
     return egress
 
@@ -206,6 +235,23 @@ def network_policies(settings: EgressSettings, namespace: str, pod_labels: dict[
     deny = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("default-deny-egress"),
             "spec": {"podSelector": {}, "policyTypes": ["Egress"]}}
     egress = allowed_egress(settings, cilium=cilium) + list(extra_egress or ())
+    allow = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("openhands-egress"),
+             "spec": {"podSelector": {"matchLabels": labels}, "policyTypes": ["Egress"], "egress": egress}}
+    return [deny, allow]
+
+
+def baseline_policies(namespace: str, pod_labels: dict[str, str] | None = None,
+                      extra_egress: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Without an allow-list (`openhands-zai:egress` unset) the pods still may not reach the metadata
+    addresses: default-deny egress for the namespace, and for the pods with `pod_labels` every
+    address but those (and the cluster DNS)."""
+    labels = dict(pod_labels or DEFAULT_POD_LABELS)
+    meta = lambda name: {"name": name, "namespace": namespace,  # noqa: E731
+                         "labels": {"app.kubernetes.io/managed-by": "openhands-zai"}}
+    deny = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("default-deny-egress"),
+            "spec": {"podSelector": {}, "policyTypes": ["Egress"]}}
+    egress = [dns_rule(), {"to": [{"ipBlock": ip_block(INTERNET_V4)}, {"ipBlock": ip_block(INTERNET_V6)}]},
+              *(extra_egress or ())]
     allow = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("openhands-egress"),
              "spec": {"podSelector": {"matchLabels": labels}, "policyTypes": ["Egress"], "egress": egress}}
     return [deny, allow]

@@ -196,6 +196,10 @@ class EgressSettings(SettingsModel):
     ports: Annotated[tuple[Port, ...], BeforeValidator(lambda v: [v] if isinstance(v, (int, str)) else v)] = (HTTPS,)
     dns_resolver_cidr: Ipv4Cidr = AMAZON_DNS
     firewall: FirewallSettings | None = None
+    # A Route 53 Resolver DNS Firewall on the VPC: the resolver answers only the allowed domains
+    # (and AWS's own zones), so DNS cannot carry data out. It covers the whole VPC.
+    dns_firewall: Flag = True
+    dns_allow_domains: Annotated[tuple[Domain, ...], Hint("a list of host names or leading-dot domains")] = ()
 
     @field_validator("allow_cidrs")
     @classmethod
@@ -239,9 +243,12 @@ class EgressSettings(SettingsModel):
                                                                          "drop everything")])
         return self
 
-    def resolved(self, endpoint_host: str | None, peer_cidr: str | None) -> EgressSettings:
+    def resolved(self, endpoint_host: str | None, peer_cidr: str | None,
+                 also_domains: tuple[str, ...] = ()) -> EgressSettings:
         """The effective allow-list: the peer range joins the CIDRs, the endpoint's host is the
-        default domain. Raises when nothing could be reached at all."""
+        default domain, `also_domains` (what the bundle's own pieces must reach, such as the identity
+        provider oauth2-proxy signs users in with) join the domains. Raises when nothing could be
+        reached at all."""
         cidrs = self.allow_cidrs + ((peer_cidr,) if peer_cidr and peer_cidr not in self.allow_cidrs else ())
         if not cidrs and (self.firewall is None or not self.firewall.allow_https_to_firewall):
             raise problems_at(type(self).__name__, [(("allowCidrs",), (
@@ -249,6 +256,7 @@ class EgressSettings(SettingsModel):
                 "enable the firewall (allowHttpsToFirewall)"))])
         domains = self.allow_domains if self.allow_domains is not None else (
             (endpoint_host,) if endpoint_host else ())
+        domains = tuple(dict.fromkeys((*domains, *also_domains)))
         return self.model_copy(update={"allow_cidrs": cidrs, "allow_domains": domains})
 
     @property
@@ -257,6 +265,9 @@ class EgressSettings(SettingsModel):
         if self.firewall is not None and not self.firewall.protected_subnets:
             found.append("openhands-zai:egress.firewall.protectedSubnets is empty: no traffic is routed through the "
                          "firewall unless you route it yourself (list the NAT gateways' subnets)")
+        if not self.dns_firewall:
+            found.append("openhands-zai:egress.dnsFirewall is false: the VPC's resolver answers any name, so an agent "
+                         "can carry data out in DNS queries whatever the firewall allows")
         if self.allow_insecure_egress:
             wide = ", ".join(c for c in self.allow_cidrs if ipaddress.ip_network(c) in _WIDE) or "the listed CIDRs"
             found.append(f"openhands-zai:egress.allowInsecureEgress is true: egress may reach {wide} on ports "

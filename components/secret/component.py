@@ -1,10 +1,14 @@
 """ZaiApiKeySecret: the Z.AI API key in AWS Secrets Manager, encrypted with a customer key.
 
 Resources (all children of the component):
-- a customer-managed KMS key with yearly rotation and an alias, unless `kmsKeyArn` names one;
+- a customer-managed KMS key with yearly rotation and an alias, unless `kmsKeyArn` names one; its
+  policy lets the account administer it and only the named readers and operators use it, through
+  Secrets Manager (`kms:ViaService`);
   one more key in each replica region that does not name its own;
 - the secret (recovery window, tags, replicas) and its first version from the stack's key;
-- a resource policy (BlockPublicPolicy; other accounts denied unless a listed reader; no TLS, no access);
+- a resource policy (BlockPublicPolicy; reading denied to everyone but the readers and the operators:
+  the deployer and `operatorArns`; other accounts denied unless a listed reader; the readers only
+  through `readerVpcEndpointIds` when set; no TLS, no access);
 - a reader policy: GetSecretValue/DescribeSecret on this secret and its replicas, kms:Decrypt on its
   keys only through Secrets Manager; with `createReaderRole`, a role that has it (and an instance
   profile when EC2 is trusted).
@@ -23,7 +27,13 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from .plan import kms_key_policy, reader_policy, reader_trust_policy, replica_secret_arn, secret_resource_policy
+from .plan import (
+    kms_key_policy,
+    reader_policy,
+    reader_trust_policy,
+    replica_secret_arn,
+    secret_resource_policy,
+)
 from .settings import SecretSettings, default_secret_name
 
 COMPONENT_TYPE = "openhands-zai:secret:ZaiApiKeySecret"
@@ -65,7 +75,12 @@ class ZaiApiKeySecret(pulumi.ComponentResource):
                 **args.tags, **settings.tags}
         child = pulumi.ResourceOptions(parent=self)
         lookup = pulumi.InvokeOutputOptions(parent=self)
-        account_id = aws.get_caller_identity_output(opts=lookup).account_id
+        caller = aws.get_caller_identity_output(opts=lookup)
+        account_id = caller.account_id
+        # The principal running `pulumi up` stores the first version and reads AWSCURRENT back.
+        # The session context's issuer keeps a role's path, which `aws:PrincipalArn` compares.
+        deployer = aws.iam.get_session_context_output(arn=caller.arn, opts=lookup).issuer_arn
+        operators = pulumi.Output.all(deployer, *settings.operator_arns).apply(lambda arns: sorted(set(arns)))
         partition = aws.get_partition_output(opts=lookup).partition
         region = aws.get_region_output(opts=lookup).region
 
@@ -88,8 +103,8 @@ class ZaiApiKeySecret(pulumi.ComponentResource):
         readers = pulumi.Output.all(*settings.reader_role_arns, *([role.arn] if role else [])).apply(list)
 
         def key_in(key_region: pulumi.Input[str], suffix: str, region_arg: str | None) -> pulumi.Output[str]:
-            policy = pulumi.Output.all(account_id, partition, key_region, readers).apply(
-                lambda a: json.dumps(kms_key_policy(a[0], a[1], a[2], a[3])))
+            policy = pulumi.Output.all(account_id, partition, key_region, readers, operators).apply(
+                lambda a: json.dumps(kms_key_policy(a[0], a[1], a[2], a[3], a[4])))
             key = aws.kms.Key(
                 f"{name}-key{suffix}",
                 description=f"Encrypts the Z.AI API key {secret_name}",
@@ -141,8 +156,9 @@ class ZaiApiKeySecret(pulumi.ComponentResource):
             f"{name}-policy",
             secret_arn=secret.arn,
             block_public_policy=True,
-            policy=pulumi.Output.all(account_id, secret.arn, readers).apply(
-                lambda a: json.dumps(secret_resource_policy(a[0], a[1], a[2]))),
+            policy=pulumi.Output.all(account_id, secret.arn, readers, operators).apply(
+                lambda a: json.dumps(secret_resource_policy(a[0], a[1], a[2], a[3],
+                                                            list(settings.reader_vpc_endpoint_ids)))),
             opts=child,
         )
 

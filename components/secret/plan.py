@@ -30,12 +30,22 @@ def _one_or_many(values: list[str]) -> str | list[str]:
     return values[0] if len(values) == 1 else values
 
 
-def kms_key_policy(account_id: str, partition: str, region: str, reader_arns: list[str]) -> dict[str, Any]:
+# What the account's administrators may do to the key through IAM: manage it, never use it (the
+# uses are granted by name below). Without these the key could become unmanageable.
+KEY_ADMIN_ACTIONS = ("kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+                     "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
+                     "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+                     "kms:RotateKeyOnDemand")
+
+
+def kms_key_policy(account_id: str, partition: str, region: str, reader_arns: list[str],
+                   operator_arns: list[str]) -> dict[str, Any]:
     """Key policy for a customer-managed key that encrypts only this secret.
 
-    - the account administers the key through IAM (AWS's default first statement; without
-      it a key policy mistake makes the key unmanageable);
-    - principals of the account may use it only through Secrets Manager in this region;
+    - the account administers the key through IAM, without using it (no Decrypt, no
+      GenerateDataKey: an administrator's IAM policy alone cannot read the key);
+    - the operators (the deployer, whoever rotates the key) may use it only through Secrets
+      Manager in this region: store versions and read them back;
     - the reader roles (which may live in other accounts) may decrypt only through Secrets Manager.
     """
     via = secretsmanager_service(region, partition)
@@ -44,18 +54,20 @@ def kms_key_policy(account_id: str, partition: str, region: str, reader_arns: li
             "Sid": "AccountAdministersKeyThroughIam",
             "Effect": "Allow",
             "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-            "Action": "kms:*",
+            "Action": list(KEY_ADMIN_ACTIONS),
             "Resource": "*",
-        },
-        {
-            "Sid": "SecretsManagerUseWithinAccount",
-            "Effect": "Allow",
-            "Principal": {"AWS": "*"},
-            "Action": list(SECRETS_MANAGER_KMS_ACTIONS),
-            "Resource": "*",
-            "Condition": {"StringEquals": {"kms:CallerAccount": account_id, "kms:ViaService": via}},
         },
     ]
+    operators = sorted(set(operator_arns))
+    if operators:
+        statements.append({
+            "Sid": "OperatorsUseThroughSecretsManager",
+            "Effect": "Allow",
+            "Principal": {"AWS": _one_or_many(operators)},
+            "Action": list(SECRETS_MANAGER_KMS_ACTIONS),
+            "Resource": "*",
+            "Condition": {"StringEquals": {"kms:ViaService": via}},
+        })
     if reader_arns:
         statements.append({
             "Sid": "ReaderRolesDecryptThroughSecretsManager",
@@ -68,13 +80,16 @@ def kms_key_policy(account_id: str, partition: str, region: str, reader_arns: li
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def secret_resource_policy(account_id: str, secret_arn: str, reader_arns: list[str]) -> dict[str, Any]:
+def secret_resource_policy(account_id: str, secret_arn: str, reader_arns: list[str],
+                           operator_arns: list[str] = (), reader_vpc_endpoints: list[str] = ()) -> dict[str, Any]:
     """Resource policy on the secret (applied with BlockPublicPolicy).
 
-    Reader roles may read; principals from other accounts that are not reader roles are denied
-    everything (AWS services acting for the account, such as replication, are not principals of
-    another account and are left alone); requests without TLS are denied. `Resource` names the
-    secret itself, which a resource policy may also write as `*`.
+    Reader roles may read; nobody else may read the value but the operators (the deployer, who
+    reads AWSCURRENT back, and whoever rotates); principals from other accounts that are not reader
+    roles are denied everything (AWS services acting for the account, such as replication, are not
+    principals of another account and are left alone); with `reader_vpc_endpoints`, the readers
+    only through those Secrets Manager endpoints (a token taken out of the cluster is worthless);
+    requests without TLS are denied. `Resource` names the secret itself.
     """
     readers = sorted(reader_arns)
     outside: dict[str, Any] = {
@@ -92,24 +107,43 @@ def secret_resource_policy(account_id: str, secret_arn: str, reader_arns: list[s
             "Action": list(READ_ACTIONS),
             "Resource": secret_arn,
         })
-    statements += [
-        {
-            "Sid": "DenyOutsideAccountAndReaders",
+    statements.append({
+        "Sid": "DenyOutsideAccountAndReaders",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "secretsmanager:*",
+        "Resource": secret_arn,
+        "Condition": outside,
+    })
+    named = sorted(set(readers) | set(operator_arns))
+    if named:
+        statements.append({
+            "Sid": "DenyReadingToTheUnnamed",
             "Effect": "Deny",
             "Principal": "*",
-            "Action": "secretsmanager:*",
+            "Action": "secretsmanager:GetSecretValue",
             "Resource": secret_arn,
-            "Condition": outside,
-        },
-        {
-            "Sid": "DenyWithoutTls",
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": named},
+                          "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}},
+        })
+    if readers and reader_vpc_endpoints:
+        statements.append({
+            "Sid": "ReadersOnlyThroughTheVpcEndpoint",
             "Effect": "Deny",
             "Principal": "*",
-            "Action": "secretsmanager:*",
+            "Action": "secretsmanager:GetSecretValue",
             "Resource": secret_arn,
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
-    ]
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": readers},
+                          "StringNotEquals": {"aws:SourceVpce": _one_or_many(sorted(reader_vpc_endpoints))}},
+        })
+    statements.append({
+        "Sid": "DenyWithoutTls",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "secretsmanager:*",
+        "Resource": secret_arn,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    })
     return {"Version": "2012-10-17", "Statement": statements}
 
 

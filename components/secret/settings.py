@@ -97,6 +97,12 @@ class SecretSettings(SettingsModel):
     replica_regions: Annotated[tuple[Annotated[ReplicaRegion, BeforeValidator(_replica)], ...],
                                Hint("a list of regions (eu-west-1) or {region, kmsKeyArn} maps")] = ()
     reader_role_arns: Annotated[tuple[IamRoleArn, ...], Hint("a list of IAM role ARNs")] = ()
+    # Who else may read the value and use the KMS key through Secrets Manager: the people or roles
+    # that run `openhands-zai rotate-key`. The principal running `pulumi up` is always one.
+    operator_arns: Annotated[tuple[IamPrincipalArn, ...], Hint("a list of IAM role or user ARNs")] = ()
+    # The Secrets Manager interface endpoints the readers must come through (aws:SourceVpce).
+    reader_vpc_endpoint_ids: Annotated[tuple[Annotated[str, Field(pattern=r"^vpce-(?:[0-9a-f]{8}|[0-9a-f]{17})$")], ...],
+                                       Hint("a list of ids like vpce-0123456789abcdef0")] = ()
     create_reader_role: Annotated[ReaderRoleTrust | None, BeforeValidator(_reader_role)] = None
     rotation_managed: Flag = False
     tags: Tags = Field(default_factory=dict)

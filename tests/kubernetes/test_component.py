@@ -58,13 +58,19 @@ def test_external_secrets_sync_and_egress_policies():
     assert "kubernetes:external-secrets.io/v1:SecretStore" in types
     assert "kubernetes:external-secrets.io/v1:ExternalSecret" in types
     assert "kubernetes:cilium.io/v2:CiliumNetworkPolicy" in types
-    assert types.count("kubernetes:networking.k8s.io/v1:NetworkPolicy") == 2
+    # Egress: default deny, the allow-list; ingress: default deny (no Ingress, so nothing reaches the UI
+    # but `kubectl port-forward`).
+    assert types.count("kubernetes:networking.k8s.io/v1:NetworkPolicy") == 3
     store = created["eso-secret-store"].inputs["spec"]["provider"]["aws"]
     assert store == {"service": "SecretsManager", "region": "eu-west-1",
-                     "auth": {"jwt": {"serviceAccountRef": {"name": "openhands"}}}}
+                     "auth": {"jwt": {"serviceAccountRef": {"name": "openhands-secret-sync"}}}}
+    # The role goes to the sync's account, which no pod runs as; the pod's account has none.
+    sync = created["eso-secret-sync-account"].inputs
+    assert sync["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/reader"}
     account = created["eso-service-account"].inputs
-    assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/reader"}
-    assert account["automountServiceAccountToken"] is False
+    assert "annotations" not in account["metadata"] and account["automountServiceAccountToken"] is False
+    (workload,) = [a for a in created.values() if a.typ == "kubernetes:apps/v1:StatefulSet"]
+    assert workload.inputs["spec"]["template"]["spec"]["serviceAccountName"] == "openhands"
     # The key never passes through Pulumi: the one Secret it writes holds the server's own keys.
     secrets = [a for a in created.values() if a.typ == "kubernetes:core/v1:Secret"]
     assert [s.inputs["metadata"]["name"] for s in secrets] == ["openhands-server-keys"]

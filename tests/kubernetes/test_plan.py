@@ -51,7 +51,7 @@ def test_the_key_reaches_the_pod_only_by_reference(stack_objects):
     assert template["api-key"] == "{{ .apiKey }}"
     assert external["spec"]["data"][0]["remoteRef"]["version"] == "AWSCURRENT"
     secrets = {o["metadata"]["name"]: o for o in stack_objects if o["kind"] == "Secret"}
-    gateways = [o for o in stack_objects if o["kind"] == "Deployment"]
+    gateways = [o for o in stack_objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "openhands-gateway"]
     if gateways:
         # Behind the gateway the Z.AI key is synced into the gateway's Secret alone, and OpenHands'
         # Secret (written by Pulumi) holds the gateway's key, redacted in the plan.
@@ -67,7 +67,10 @@ def test_the_key_reaches_the_pod_only_by_reference(stack_objects):
     else:
         assert external["spec"]["target"]["name"] == "openhands-llm"
         assert json.loads(template["settings.json"])["agent_settings"]["llm"]["api_key"] == "{{ .apiKey }}"
-    # Nothing of the key inline: the one other Secret holds the server's generated keys, redacted in the plan.
+    # Nothing of the key inline: the other Secrets hold generated keys (the login's cookie, where
+    # oauth2-proxy runs, and the server's), redacted in the plan.
+    cookie = secrets.pop("oauth2-proxy-cookie", None)
+    assert cookie is None or cookie["stringData"] == {"cookie-secret": "[secret]"}
     (keys,) = secrets.values()
     assert keys["metadata"]["name"] == "openhands-server-keys"
     assert keys["stringData"] == {"agent-secret-key": "[secret]", "jwt-secret": "[secret]",

@@ -99,7 +99,9 @@ def test_cilium_names_the_domains_and_keeps_the_internet_closed():
 
 def test_without_cilium_the_firewall_case_allows_https_out_for_the_vpc_firewall():
     _, allow = egress_policies(egress(firewall=FIREWALL), "openhands", cilium=False)
-    assert {"ipBlock": {"cidr": "0.0.0.0/0"}} in allow["spec"]["egress"][1]["to"]
+    # The internet, but never the metadata addresses (169.254.169.254: the node's role).
+    assert {"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32", "169.254.170.23/32"]}} in \
+        allow["spec"]["egress"][1]["to"]
 
 
 def test_the_group_can_stay_closed_to_the_internet_with_the_firewall_behind_it():

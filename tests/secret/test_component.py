@@ -47,9 +47,11 @@ def test_key_secret_version_policies_and_outputs():
     assert key.inputs["enableKeyRotation"] is True
     assert key.inputs["keyUsage"] == "ENCRYPT_DECRYPT"
     key_policy = json.loads(key.inputs["policy"])
-    assert {s["Sid"] for s in key_policy["Statement"]} == {
-        "AccountAdministersKeyThroughIam", "SecretsManagerUseWithinAccount",
-        "ReaderRolesDecryptThroughSecretsManager"}
+    by_sid = {s["Sid"]: s for s in key_policy["Statement"]}
+    assert set(by_sid) == {"AccountAdministersKeyThroughIam", "OperatorsUseThroughSecretsManager",
+                           "ReaderRolesDecryptThroughSecretsManager"}
+    # The deployer (the mocks' caller: IAM user `deployer`, its session's issuer) stores and reads versions.
+    assert by_sid["OperatorsUseThroughSecretsManager"]["Principal"] == {"AWS": "arn:aws:iam::123456789012:user/deployer"}
     (alias,) = by_type("full", "aws:kms/alias:Alias")
     assert alias.inputs["name"] == "alias/openhands-zai/prod/zai-api-key"
 
@@ -69,7 +71,10 @@ def test_key_secret_version_policies_and_outputs():
     assert resource_policy.inputs["blockPublicPolicy"] is True
     assert resource_policy.inputs["secretArn"] == secret_arn
     statements = json.loads(resource_policy.inputs["policy"])["Statement"]
-    assert [s["Sid"] for s in statements] == ["ReaderRoles", "DenyOutsideAccountAndReaders", "DenyWithoutTls"]
+    assert [s["Sid"] for s in statements] == ["ReaderRoles", "DenyOutsideAccountAndReaders", "DenyReadingToTheUnnamed",
+                                              "DenyWithoutTls"]
+    assert statements[2]["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] == sorted(
+        [READER, "arn:aws:iam::123456789012:user/deployer"])
 
     (reader,) = by_type("full", "aws:iam/policy:Policy")
     document = json.loads(reader.inputs["policy"])

@@ -93,21 +93,43 @@ def test_resource_policy_without_readers_denies_every_other_account():
     assert "ArnNotEquals" not in document["Statement"][0]["Condition"]
 
 
-def test_key_policy_scopes_use_to_secrets_manager():
-    document = kms_key_policy(ACCOUNT, "aws", "eu-west-1", [READER])
+def test_key_policy_names_who_may_use_the_key_and_only_through_secrets_manager():
+    operator = f"arn:aws:iam::{ACCOUNT}:role/platform-deployer"
+    document = kms_key_policy(ACCOUNT, "aws", "eu-west-1", [READER], [operator])
     by_sid = {s["Sid"]: s for s in document["Statement"]}
-    assert by_sid["AccountAdministersKeyThroughIam"]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
-    use = by_sid["SecretsManagerUseWithinAccount"]
-    assert use["Condition"]["StringEquals"] == {"kms:CallerAccount": ACCOUNT,
-                                                "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}
+    admin = by_sid["AccountAdministersKeyThroughIam"]
+    assert admin["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    # The account manages the key (never locked out) but cannot use it through IAM alone.
+    assert "kms:PutKeyPolicy" not in admin["Action"] and "kms:Put*" in admin["Action"]
+    assert not {"kms:*", "kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"} & set(admin["Action"])
+    use = by_sid["OperatorsUseThroughSecretsManager"]
+    assert use["Principal"] == {"AWS": operator}
+    assert use["Condition"] == {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}
     assert not any("*" in action for action in use["Action"])
     readers = by_sid["ReaderRolesDecryptThroughSecretsManager"]
     assert readers["Principal"] == {"AWS": READER} and readers["Action"] == "kms:Decrypt"
     assert readers["Condition"] == {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}
-    china = kms_key_policy(ACCOUNT, "aws-cn", "cn-north-1", [])
+    # Nobody is "anyone in the account" any more.
+    assert all(s["Principal"] != {"AWS": "*"} for s in document["Statement"])
+    china = kms_key_policy(ACCOUNT, "aws-cn", "cn-north-1", [], [operator])
     assert china["Statement"][1]["Condition"]["StringEquals"]["kms:ViaService"] == \
         "secretsmanager.cn-north-1.amazonaws.com.cn"
     assert len(china["Statement"]) == 2
+
+
+def test_secret_policy_denies_reading_to_all_but_readers_and_operators():
+    operator = f"arn:aws:iam::{ACCOUNT}:user/deployer"
+    document = secret_resource_policy(ACCOUNT, SECRET, [READER], [operator], ["vpce-0a1b2c3d4e5f60718"])
+    by_sid = {s["Sid"]: s for s in document["Statement"]}
+    deny = by_sid["DenyReadingToTheUnnamed"]
+    assert deny["Effect"] == "Deny" and deny["Action"] == "secretsmanager:GetSecretValue"
+    assert deny["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": sorted([READER, operator])}
+    vpce = by_sid["ReadersOnlyThroughTheVpcEndpoint"]
+    assert vpce["Condition"] == {"ArnEquals": {"aws:PrincipalArn": [READER]},
+                                 "StringNotEquals": {"aws:SourceVpce": "vpce-0a1b2c3d4e5f60718"}}
+    # Without endpoints, no statement that would deny every read.
+    assert "ReadersOnlyThroughTheVpcEndpoint" not in {
+        s["Sid"] for s in secret_resource_policy(ACCOUNT, SECRET, [READER], [operator])["Statement"]}
 
 
 @pytest.mark.parametrize("trust,principal,action", [
