@@ -28,6 +28,7 @@ from ..zai_key import key_problem
 from . import doctor_gateway, zai_api
 from .arguments import resolve_base_url, resolve_model
 from .aws import AWS_ERRORS, UsageError, client, describe, error_code
+from .exchange import within
 from .redact import remember
 from .stack_files import StackFileError, load_plan_config
 
@@ -156,15 +157,13 @@ def check_dns(host: str, port: int) -> Check:
 
 
 def check_tls(host: str, port: int, timeout: float) -> Check:
-    context = ssl.create_default_context()
-
-    def handshake():
-        with socket.create_connection((host, port), timeout=timeout) as raw:
-            with context.wrap_socket(raw, server_hostname=host) as tls:
-                return tls.version(), tls.getpeercert()
+    def handshake():  # within one deadline: a server that drips it byte by byte cannot hold the check
+        with socket.create_connection((host, port), timeout=timeout) as raw, \
+                ssl.create_default_context().wrap_socket(raw, server_hostname=host) as tls:
+            return tls.version(), tls.getpeercert()
 
     try:
-        (version, cert), latency = _timed(handshake)
+        (version, cert), latency = _timed(lambda: within(timeout, handshake))
     except ssl.SSLCertVerificationError as error:
         return Check("TLS", "fail", f"certificate of {host} not trusted ({error.verify_message}); behind a "
                                     "TLS-inspecting proxy, point SSL_CERT_FILE at its CA bundle")

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..gateway.settings import model_name
 from . import zai_api
+from .exchange import exchange
 
 KEY_ENV = "OPENHANDS_ZAI_GATEWAY_KEY"
 READINESS_PATH = "/health/readiness"  # needs no key and calls no model (plain /health would spend quota)
@@ -80,17 +81,10 @@ def _request(url: str, key: str | None, payload: dict | None, timeout: float) ->
                                      method="POST" if payload is not None else "GET", headers=headers)
     started = time.monotonic()
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            raw, status = response.read(), response.status
-    except urllib.error.HTTPError as error:
-        raw, status = error.read(), error.code
-    except (urllib.error.URLError, OSError) as error:
+        status, raw = exchange(request, timeout)
+    except (urllib.error.URLError, OSError, ValueError) as error:  # the network, the deadline, the answer
         return None, None, (time.monotonic() - started) * 1000, zai_api.network_problem(error, url, timeout)
-    try:
-        body = json.loads(raw) if raw else None
-    except ValueError:
-        body = None
-    return status, body, (time.monotonic() - started) * 1000, ""
+    return status, zai_api.parse_json(raw), (time.monotonic() - started) * 1000, ""
 
 
 def run_checks(target: GatewayTarget, timeout: float, check: Any) -> list[Any]:

@@ -17,6 +17,8 @@ import sys
 import traceback
 from typing import Any
 
+from .exchange import positive_seconds
+
 PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a tool whose reader went away
 
 
@@ -41,7 +43,8 @@ def parser() -> argparse.ArgumentParser:
     rotate.add_argument("--endpoint", help=endpoint_help)
     rotate.add_argument("--model", help="model for the test completion (default: the latest profile's)")
     rotate.add_argument("--rollback", action="store_true", help="move AWSCURRENT back to AWSPREVIOUS instead")
-    rotate.add_argument("--timeout", type=float, default=20.0, help="seconds per Z.AI request (default 20)")
+    rotate.add_argument("--timeout", type=positive_seconds, default=20.0,
+                        help="seconds for each whole Z.AI request, connect to last byte (default 20)")
 
     doctor = commands.add_parser("doctor", help="diagnose the model calls: settings, secret, DNS, TLS, key, plan, "
                                                 "model, chat, tools, thinking")
@@ -53,7 +56,8 @@ def parser() -> argparse.ArgumentParser:
     doctor.add_argument("--region", help="AWS region of the secret (default: the stack's aws:region or boto3's)")
     doctor.add_argument("--endpoint", help=endpoint_help + " (overrides the stack's)")
     doctor.add_argument("--model", help="model to test (overrides the stack's default profile)")
-    doctor.add_argument("--timeout", type=float, default=20.0, help="seconds per request (default 20)")
+    doctor.add_argument("--timeout", type=positive_seconds, default=20.0,
+                        help="seconds for each whole request, connect to last byte (default 20)")
     doctor.add_argument("--gateway-url", help="the LLM gateway's URL (default: where the stack publishes it; its key "
                                               "comes from env OPENHANDS_ZAI_GATEWAY_KEY)")
     doctor.add_argument("--format", choices=("text", "json"), default="text")

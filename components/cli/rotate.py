@@ -11,7 +11,10 @@ The Secrets Manager rotation contract, driven by hand:
    if another rotation moved AWSCURRENT meanwhile, so two rotations can never overwrite each
    other blindly, and the old version becomes AWSPREVIOUS (what `--rollback` returns to);
 5. remove AWSPENDING.
-A failure before step 4 leaves AWSCURRENT untouched and removes AWSPENDING from the new version.
+A failure before step 4 leaves AWSCURRENT untouched and removes AWSPENDING from the new version,
+whatever the failure: a rejected key, a server that never answers (each request has one
+deadline), Ctrl-C or SIGTERM. A secret with managed rotation (RotationEnabled) is refused: its
+rotation Lambda owns AWSPENDING, and a label put here would break a rotation in flight.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import hmac
+import signal
 import sys
 import uuid
 from collections.abc import Callable
@@ -53,6 +57,11 @@ def request_token(new_key: str, secret_arn: str, current_version: str) -> str:
 
 def stages(sm: Any, secret_id: str) -> tuple[str, dict[str, list[str]]]:
     described = sm.describe_secret(SecretId=secret_id)
+    if described.get("RotationEnabled"):
+        raise RotationFailed(f"{described['ARN']} has managed rotation on (RotationEnabled, Lambda "
+                             f"{described.get('RotationLambdaARN') or 'unknown'}): its rotation owns AWSPENDING, and "
+                             "a manual one would break a rotation in flight. Rotate with `aws secretsmanager "
+                             "rotate-secret`, or turn managed rotation off (`aws secretsmanager cancel-rotate-secret`)")
     return described["ARN"], described.get("VersionIdsToStages", {})
 
 
@@ -117,6 +126,10 @@ def rotate_key(sm: Any, secret_id: str, new_key: str, verify: Verifier, say: Say
     except KeyRejected as error:
         _drop_pending(sm, arn, token, say)
         raise RotationFailed(f"verify the new key: {error}; AWSCURRENT stays on {short(current)}") from None
+    except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM) or failed in a way nobody foresaw: the unverified key keeps no label.
+        _drop_pending(sm, arn, token, say)
+        raise
     say(f"[3/5] verified the new key: {'; '.join(passed)}")
 
     try:
@@ -201,6 +214,10 @@ def read_new_key(stream: Any = None) -> str:
     return key
 
 
+def _interrupted(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(args: Any) -> int:
     from .arguments import resolve_base_url, resolve_model
 
@@ -217,6 +234,7 @@ def main(args: Any) -> int:
     def verify(key: str) -> list[str]:
         return verify_key(base_url, key, model, timeout=args.timeout)
 
+    previous = signal.signal(signal.SIGTERM, _interrupted)  # a `kill` cleans up as Ctrl-C does
     try:
         if new_key is None:
             rollback(sm, args.secret_id, verify, say)
@@ -225,8 +243,28 @@ def main(args: Any) -> int:
     except RotationFailed as error:
         print(f"error: rotation stopped: {error}", file=sys.stderr)
         return 1
-    say("done: the next `pulumi up` hands AWSCURRENT to OpenHands (Docker target); the cluster's secret sync "
-        "picks it up on its next refresh")
+    except KeyboardInterrupt:
+        print("error: rotation interrupted; AWSCURRENT is unchanged unless step 4 was reported", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    for line in CONSUMERS_PICK_IT_UP:
+        say(line)
     return 0
+
+
+# What happens next, as it really does: nothing re-reads the key by itself (the gateway and
+# OpenHands read it from their environment at start).
+CONSUMERS_PICK_IT_UP = (
+    "done: AWSCURRENT holds the new key. The running servers still use the old one until they restart:",
+    "  Docker target: run `pulumi up`; it reads AWSCURRENT and replaces the container that holds the key (the "
+    "gateway's, or OpenHands')",
+    "  cluster target: the External Secrets Operator copies it into the cluster within its refresh interval (1 h); "
+    "to copy it now: kubectl -n <namespace> annotate externalsecret --all force-sync=$(date +%s) --overwrite",
+    "    then restart what reads it: kubectl -n <namespace> rollout restart deployment/openhands-gateway (or, "
+    "without the gateway, statefulset/openhands); with Stakater Reloader installed, the workloads' "
+    "secret.reloader.stakater.com/reload annotation does this when the Secret changes",
+    "  keep the old key valid at Z.AI until the restart is done; `--rollback` returns to it",
+)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..llm.endpoints import ENDPOINTS
+from .exchange import AnswerTooLarge, ExchangeTimeout, NotHttp, exchange
 
 DEFAULT_TIMEOUT = 20.0
 # Z.AI business error codes that the checks explain (Z.AI API reference, "error codes").
@@ -122,6 +123,12 @@ def explain(status: int | None, code: str | None, message: str, base_url: str, m
 
 def network_problem(error: BaseException, base_url: str, timeout: float) -> str:
     host = urlsplit(base_url).hostname
+    if isinstance(error, ExchangeTimeout):
+        return f"timed out: no complete answer from {host} within {timeout:g}s"
+    if isinstance(error, AnswerTooLarge):
+        return f"{host} sent more than an API answer ({error}); is the endpoint right?"
+    if isinstance(error, NotHttp):
+        return f"{host} did not answer in HTTP ({error}); is the endpoint right?"
     reason = getattr(error, "reason", error)
     if isinstance(reason, (TimeoutError, socket.timeout)) or isinstance(error, (TimeoutError, socket.timeout)):
         return f"timed out: no answer from {host} within {timeout:g}s"
@@ -145,24 +152,28 @@ def call(base_url: str, key: str, method: str, path: str, payload: dict | None =
         "User-Agent": "openhands-zai-ops"})
     started = time.monotonic()
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            raw = response.read()
-            status = response.status
-    except urllib.error.HTTPError as error:
-        raw, status = error.read(), error.code
-    except (urllib.error.URLError, OSError) as error:
+        status, raw = exchange(request, timeout)
+    except (urllib.error.URLError, OSError, ValueError) as error:  # the network, the deadline, the answer
         return ApiResult(False, None, (time.monotonic() - started) * 1000,
                          problem=_scrub(network_problem(error, base_url, timeout), key))
     latency = (time.monotonic() - started) * 1000
-    try:
-        body = json.loads(raw) if raw else None
-    except ValueError:
-        body = None
+    body = parse_json(raw)
+    if raw and body is None and 200 <= status < 300:
+        return ApiResult(False, status, latency, None, f"HTTP {status}, but the answer is not JSON an API sends (or "
+                                                        "nested past what a parser takes); is the endpoint right?")
     code, message = error_fields(body)
     # Z.AI answers some business errors with HTTP 200 and an error body.
     if 200 <= status < 300 and code is None:
         return ApiResult(True, status, latency, body)
     return ApiResult(False, status, latency, body, _scrub(explain(status, code, message, base_url, model), key), code)
+
+
+def parse_json(raw: bytes) -> Any:
+    """The answer's JSON, or None when it is not JSON (or nested past what Python parses)."""
+    try:
+        return json.loads(raw) if raw else None
+    except (ValueError, RecursionError):
+        return None
 
 
 def list_models(base_url: str, key: str, *, timeout: float = DEFAULT_TIMEOUT) -> ApiResult:
