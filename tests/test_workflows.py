@@ -1,5 +1,6 @@
 """The GitHub workflows: actionlint and yamllint pass, and the properties reviewers rely on hold."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -98,3 +99,24 @@ def test_the_policy_pack_gets_its_own_dependencies_before_pulumi_runs(name):
     # From the pack's folder, where its requirements' `-e ..` names this checkout.
     install = "cd policy && python -m venv venv && venv/bin/pip install -r requirements.txt"
     assert install in text and text.index(install) < text.index("pulumi/actions@")
+
+
+def test_third_party_actions_are_pinned_by_commit():
+    pinned = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
+    for name in ("deploy.yml", "pulumi-up.yml", "pull-request.yml"):
+        for job in load(name)["jobs"].values():
+            for step in job.get("steps", []):
+                uses = step.get("uses")
+                if uses and not uses.startswith("./"):
+                    assert pinned.match(uses), f"{name}: {uses} is not pinned by commit"
+
+
+def test_pull_request_preview_cannot_reach_prod_or_run_for_forks():
+    preview = load("pull-request.yml")["jobs"]["preview"]
+    assert "prod" not in preview["strategy"]["matrix"]["stack"]
+    assert preview["environment"] == "preview"
+    assert preview["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    text = (WORKFLOWS / "pull-request.yml").read_text()
+    # The repository-wide token (which decrypts prod's config) is never handed to a pull request's code.
+    assert "secrets.PULUMI_ACCESS_TOKEN" not in text and "secrets.PULUMI_PREVIEW_TOKEN" in text
+    assert "AWS_DEPLOY_ROLE_ARN" not in text
