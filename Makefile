@@ -24,11 +24,13 @@ endef
 .PHONY: plan test lint typecheck fidelity bench bench-scale bench-gateway schema scan package e2e lock ci clean
 
 # Installs say what they do on stderr: stdout stays the command's own (`make plan FORMAT=json | jq`).
-$(VENV)/.runtime: requirements.txt pyproject.toml
+$(VENV)/.runtime: requirements.txt requirements.lock pyproject.toml e2e/locks/build.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
 	@$(call fresh_venv,$(VENV),$(PYTHON))
-	@echo "installing requirements.txt into $(VENV)" >&2
-	@$(VENV)/bin/python -m pip install -q -r requirements.txt >&2
+	@echo "installing requirements.lock (hash-checked) and the bundle into $(VENV)" >&2
+	@$(VENV)/bin/python -m pip install -q --require-hashes -r e2e/locks/build.txt >&2
+	@$(VENV)/bin/python -m pip install -q --require-hashes -r requirements.lock >&2
+	@$(VENV)/bin/python -m pip install -q --no-deps -e '.[aws,kubernetes]' >&2
 	@touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
@@ -135,6 +137,9 @@ LOCK_COMPILE = $(VENV)/bin/uv pip compile --quiet --python-version 3.12 --python
 LOCKED = e2e/locks/app e2e/locks/agent e2e/locks/gateway e2e/locks/build fidelity/requirements fidelity/gateway/requirements
 lock: $(VENV)/.dev
 	@for lock in $(LOCKED); do echo "$$lock.in -> $$lock.txt"; $(LOCK_COMPILE) $$lock.in -o $$lock.txt || exit 1; done
+	@echo "requirements.txt -> requirements.lock"
+	@$(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+		--no-emit-package openhands-zai --custom-compile-command "make lock" requirements.txt -o requirements.lock
 
 ci: test fidelity scan
 

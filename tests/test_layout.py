@@ -4,6 +4,7 @@ down, the installed name, and what a fresh clone needs (no committed links, igno
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import tomllib
 from pathlib import Path
@@ -179,3 +180,19 @@ def test_a_fresh_clone_has_no_links_and_ignores_virtualenvs_as_folders_or_links(
     for path in (".venv", ".venv-checkov", ".venv-fidelity", ".venv-gateway", "policy/venv"):
         ignored = subprocess.run(["git", "check-ignore", "--no-index", "-q", path], cwd=ROOT)
         assert ignored.returncode == 0, f"{path} is not ignored when it is a link"
+
+
+def test_the_deploy_lock_pins_every_package_with_hashes_at_the_versions_requirements_txt_names():
+    lock = (ROOT / "requirements.lock").read_text()
+    entries = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", lock, flags=re.M))
+    assert len(entries) > 30, "the lock lists the transitive packages too"
+    # Every entry carries at least one hash (pip --require-hashes refuses the file otherwise).
+    blocks = re.split(r"\n(?=[A-Za-z0-9_.-]+==)", lock.split("\n", 2)[2])
+    assert all("--hash=sha256:" in block for block in blocks if "==" in block)
+    normal = lambda name: re.sub(r"[-_.]+", "-", name).lower()  # noqa: E731
+    locked = {normal(name): version for name, version in entries.items()}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==")
+            assert locked.get(normal(name)) == version.strip(), f"{name}: requirements.lock is stale (make lock)"
+    assert "openhands-zai" not in locked
