@@ -24,11 +24,10 @@ endef
 .PHONY: plan test lint typecheck fidelity bench bench-scale bench-gateway schema scan package e2e lock ci clean
 
 # Installs say what they do on stderr: stdout stays the command's own (`make plan FORMAT=json | jq`).
-$(VENV)/.runtime: requirements.txt requirements.lock pyproject.toml e2e/locks/build.txt
+$(VENV)/.runtime: requirements.txt requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
 	@$(call fresh_venv,$(VENV),$(PYTHON))
 	@echo "installing requirements.lock (hash-checked) and the bundle into $(VENV)" >&2
-	@$(VENV)/bin/python -m pip install -q --require-hashes -r e2e/locks/build.txt >&2
 	@$(VENV)/bin/python -m pip install -q --require-hashes -r requirements.lock >&2
 	@$(VENV)/bin/python -m pip install -q --no-deps -e '.[aws,kubernetes]' >&2
 	@touch $@

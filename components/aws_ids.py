@@ -74,8 +74,8 @@ KubernetesName = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0
 
 # An instance's metadata service: IMDSv2 only, one hop, so the instance itself reaches it and its
 # pods or containers (a second hop) do not (EKS nodes, the Docker host); pulumi-aws's field names.
-IMDSV2_ONE_HOP = {"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 1,
-                  "instance_metadata_tags": "disabled"}
+IMDSV2_ONE_HOP: dict[str, Any] = {"http_endpoint": "enabled", "http_tokens": "required",
+                                  "http_put_response_hop_limit": 1, "instance_metadata_tags": "disabled"}
 
 
 def principal_of_session(arn: str) -> str:

@@ -79,12 +79,18 @@ class StackSettings(LlmSettings):
         None, description="Keep the key in AWS Secrets Manager (unset: the key goes from the stack straight to "
                           "OpenHands): {name, kmsKeyArn, recoveryWindowInDays (7-30), replicaRegions, readerRoleArns, "
                           "createReaderRole (true | {ec2: true} | {irsa: {oidcProviderArn, namespace, "
-                          "serviceAccount}} | {principalArns}), rotationManaged, tags}.")
+                          "serviceAccount: openhands-secret-sync}} | {principalArns}), operatorArns (who else may "
+                          "read it: those who rotate), readerVpcEndpointIds (the readers only through these), "
+                          "rotationManaged, tags}.")
     kubernetes: KubernetesSettings | None = Field(
         None, validate_default=True,
         description="Kubernetes target: {kubeconfig, context, namespace, replicas (1), resources, storage: {size, "
                     "className}, ingress: {host, className, tlsSecretName, annotations}, secretSync (external-secrets "
-                    "| direct), serviceAccountRoleArn, cilium, runtime: {kind: agent-server-sidecar}}.")
+                    "| direct), serviceAccountRoleArn (the secret sync's role), cilium, runtime: {kind: "
+                    "agent-server-sidecar}, auth: {provider (oauth2-proxy | alb-oidc | alb-cognito), issuerUrl, "
+                    "clientId, clientSecretName, allowedEmailDomains, authorizationEndpoint, tokenEndpoint, "
+                    "userInfoEndpoint, userPoolArn, userPoolClientId, userPoolDomain, certificateArn, "
+                    "loadBalancerCidrs, sessionHours}, allowUnauthenticated (false)}.")
     peering: PeeringSettings | None = Field(
         None, description="VPC peering (unset: none): {vpcId, vpcCidr, routeTableIds, peerVpcId, peerCidr, "
                           "peerRouteTableIds, peerOwnerId, peerRegion, peerRoleArn, allowRemoteDnsResolution}.")
@@ -92,7 +98,8 @@ class StackSettings(LlmSettings):
         None, description="Egress allow-list (unset: none): {vpcId, allowCidrs, allowDomains (default: the "
                           "endpoint's host), ports ([443]), dnsResolverCidr, allowInsecureEgress, firewall: {enabled, "
                           "subnets: [{subnetId, availabilityZone}], protectedSubnets: [{subnetId, availabilityZone}], "
-                          "internetGatewayId, deleteProtection, allowHttpsToFirewall}}.")
+                          "internetGatewayId, deleteProtection, allowHttpsToFirewall}, dnsFirewall (true: the VPC "
+                          "resolver answers the allowed names only), dnsAllowDomains}.")
     instances: Annotated[tuple[InstanceSettings, ...], Hint("a non-empty list of instances")] | None = Field(
         None, description="Several named OpenHands instances (e.g. one per team) sharing the key, secret and network, "
                     "each {name, profiles (merged over the stack's), defaultProfile, fallbackProfiles, port (default "

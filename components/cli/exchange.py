@@ -55,7 +55,8 @@ def within(timeout: float, work: Callable[[], T]) -> T:
 
 
 def _bounded(stream: Any, limit: int) -> bytes:
-    chunks, total = [], 0
+    chunks: list[bytes] = []
+    total = 0
     while True:
         chunk = stream.read(CHUNK)
         if not chunk:

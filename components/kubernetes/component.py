@@ -202,7 +202,8 @@ class OpenHandsCluster(pulumi.ComponentResource):
         secret_manifest = login.cookie_secret(settings)
         cookie_secret = k8s.core.v1.Secret(
             f"{name}-oauth2-proxy-cookie", metadata=secret_manifest["metadata"], type="Opaque",
-            string_data=pulumi.Output.secret(cookie.result).apply(lambda value: {"cookie-secret": value}), opts=inside)
+            # RandomPassword's result is a secret already; the dict built from it stays one.
+            string_data=cookie.result.apply(lambda value: {"cookie-secret": value}), opts=inside)
         account = login.service_account(settings)
         service_account = k8s.core.v1.ServiceAccount(f"{name}-oauth2-proxy-account", metadata=account["metadata"],
                                                      automount_service_account_token=False, opts=inside)

@@ -105,8 +105,9 @@ class AuthSettings(SettingsModel):
     @model_validator(mode="after")
     def _what_the_provider_needs(self) -> AuthSettings:
         values = self.model_dump(by_alias=True)
-        found = [((key,), f"is required with provider {self.provider}") for key in _AUTH_NEEDS[self.provider]
-                 if values.get(key) in (None, (), [])]
+        found: list[tuple[tuple[str | int, ...], str]] = [
+            ((key,), f"is required with provider {self.provider}") for key in _AUTH_NEEDS[self.provider]
+            if values.get(key) in (None, (), [])]
         for index, cidr in enumerate(self.load_balancer_cidrs):
             if cidr.endswith("/0"):
                 found.append((("loadBalancerCidrs", index), f"{cidr} is every address: name the ALB's subnets"))

@@ -6,6 +6,7 @@ resolved Outputs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .settings import ReaderRoleTrust
@@ -81,7 +82,7 @@ def kms_key_policy(account_id: str, partition: str, region: str, reader_arns: li
 
 
 def secret_resource_policy(account_id: str, secret_arn: str, reader_arns: list[str],
-                           operator_arns: list[str] = (), reader_vpc_endpoints: list[str] = ()) -> dict[str, Any]:
+                           operator_arns: Sequence[str] = (), reader_vpc_endpoints: Sequence[str] = ()) -> dict[str, Any]:
     """Resource policy on the secret (applied with BlockPublicPolicy).
 
     Reader roles may read; nobody else may read the value but the operators (the deployer, who
