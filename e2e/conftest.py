@@ -30,6 +30,8 @@ STACKS = {
     "build-host": ROOT / "examples" / "stacks" / "Pulumi.build-host.yaml",
     "staging": ROOT / "examples" / "stacks" / "Pulumi.staging.yaml",
     "prod": ROOT / "examples" / "stacks" / "Pulumi.prod.yaml",
+    # The cluster target without the gateway (OpenHands holds the Z.AI key, synced into openhands-llm).
+    "existing-cluster": ROOT / "examples" / "existing-cluster" / "Pulumi.staging.yaml",
 }
 
 

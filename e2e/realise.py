@@ -38,6 +38,7 @@ from docker.types import LogConfig
 
 from openhands_zai.cli.engine import run_program
 from openhands_zai.cli.stack_files import load_plan_config
+from openhands_zai.gateway.plan import NAME as GATEWAY
 from openhands_zai.testing import plain
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,10 +61,14 @@ class Planned:
         return {r.name: plain(r.inputs) for r in self.resources if r.type == typ}
 
     @property
+    def gateway_deployments(self) -> list[dict[str, Any]]:
+        """The gateway's Deployment (the cluster target's other one is oauth2-proxy, the login)."""
+        return [d for d in self.of_type("kubernetes:apps/v1:Deployment") if d["metadata"]["name"] == GATEWAY]
+
+    @property
     def has_gateway(self) -> bool:
-        return any(r.type == "kubernetes:apps/v1:Deployment" or
-                   (r.type == "docker:index/container:Container" and r.name.endswith("gateway-proxy"))
-                   for r in self.resources)
+        return bool(self.gateway_deployments) or any(
+            r.type == "docker:index/container:Container" and r.name.endswith("gateway-proxy") for r in self.resources)
 
     def one(self, typ: str) -> dict[str, Any]:
         found = self.of_type(typ)
@@ -246,8 +251,8 @@ def start_gateway(planned: Planned, started: Started, remote: dict[str, str], wo
     server = started.containers
     started.containers = []
     try:
-        if planned.of_type("kubernetes:apps/v1:Deployment"):
-            return cluster_pod(planned, started, remote, workdir, kind="Deployment")
+        if planned.gateway_deployments:
+            return cluster_pod(planned, started, remote, workdir, kind="Deployment", name=GATEWAY)
         return docker_container(planned, started, "gateway-proxy")
     finally:
         started.gateway += started.containers
@@ -308,14 +313,16 @@ def _container_kwargs(spec: dict[str, Any], pod: dict[str, Any], folders: dict[s
 
 
 def cluster_pod(planned: Planned, started: Started, remote: dict[str, str], workdir: Path,
-                state: Path | None = None, kind: str = "StatefulSet") -> str:
+                state: Path | None = None, kind: str = "StatefulSet", name: str | None = None) -> str:
     """Run one pod of the planned StatefulSet (the server) or Deployment (the gateway): init containers
     to completion, then the containers; returns the first one's id.
 
     `state`: the state claim's folder of an earlier run (a restarted pod keeps its volume).
     """
     client = started.client
-    workload = planned.one(f"kubernetes:apps/v1:{kind}")
+    workloads = [w for w in planned.of_type(f"kubernetes:apps/v1:{kind}") if name in (None, w["metadata"]["name"])]
+    assert len(workloads) == 1, f"the plan has {len(workloads)} {kind} {name or ''}, expected one"
+    workload = workloads[0]
     pod = workload["spec"]["template"]["spec"]
     gid = pod["securityContext"]["fsGroup"]
     secrets = cluster_secrets(planned, remote)
@@ -362,7 +369,7 @@ def claim_folder(workdir: Path, name: str = "state") -> Path:
 
 def gateway_readiness(planned: Planned) -> tuple[str, int]:
     """(path, port) where the gateway answers ready: its pod's readiness probe, or its container's healthcheck."""
-    deployments = planned.of_type("kubernetes:apps/v1:Deployment")
+    deployments = planned.gateway_deployments
     if deployments:
         (proxy,) = deployments[0]["spec"]["template"]["spec"]["containers"]
         probe = proxy["readinessProbe"]["httpGet"]
