@@ -24,9 +24,9 @@ class ServerKeys:
     sandbox_session_key: pulumi.Output[str] | None = None
 
 
-def random_key(name: str, parent: pulumi.Resource, prefix: str = "") -> pulumi.Output[str]:
-    """A random 48-character key (letters and digits: safe in env and JSON), a child of `parent`, secret."""
-    password = random.RandomPassword(name, length=48, special=False, opts=pulumi.ResourceOptions(parent=parent))
+def random_key(name: str, parent: pulumi.Resource, prefix: str = "", length: int = 48) -> pulumi.Output[str]:
+    """A random key of `length` letters and digits (safe in env and JSON), a child of `parent`, secret."""
+    password = random.RandomPassword(name, length=length, special=False, opts=pulumi.ResourceOptions(parent=parent))
     return pulumi.Output.secret(password.result.apply(lambda value: prefix + value) if prefix else password.result)
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from ..images import pull_policy, reference
-from ..kubernetes.plan import RELOAD_ANNOTATION, secret_env
+from ..kubernetes.plan import RELOAD_ANNOTATION, account, secret_env
 from ..llm.catalogue import CATALOGUE, litellm_model_string
 from ..llm.plan import LlmRoute, zai_request_fields
 from ..llm.settings import LlmProfile, LlmSettings
@@ -186,8 +186,7 @@ def _meta(name: str, namespace: str, **extra: Any) -> dict[str, Any]:
 
 def service_account(namespace: str) -> dict[str, Any]:
     """The proxy's own account: no cloud role (it gets the key by secretKeyRef), no token mounted."""
-    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(NAME, namespace),
-            "automountServiceAccountToken": False}
+    return account(_meta(NAME, namespace))
 
 
 def config_map(namespace: str, llm: LlmSettings, settings: GatewaySettings) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from typing import Any
 from ..images import pull_policy, reference
 from ..network.plan import INTERNET_V4, dns_rule, ip_block
 from ..release import OpenHandsRelease
-from .plan import APP, object_meta
+from .plan import APP, account, object_meta
 from .plan import LABELS as APP_LABELS
 from .plan import SELECTOR as APP_SELECTOR
 from .settings import AuthSettings, KubernetesSettings
@@ -108,8 +108,7 @@ def deployment(settings: KubernetesSettings, auth: AuthSettings, upstream_url: s
 
 
 def service_account(settings: KubernetesSettings) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(settings),
-            "automountServiceAccountToken": False}
+    return account(_meta(settings))
 
 
 def service(settings: KubernetesSettings) -> dict[str, Any]:

@@ -34,7 +34,6 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 
 from ..gateway import plan as gateway_plan
 from ..gateway.cluster import ClusterGateway, ClusterGatewayArgs
@@ -44,7 +43,7 @@ from ..llm.settings import DebugSettings, LlmSettings
 from ..network.plan import allowed_egress, baseline_policies, egress_policies
 from ..network.settings import EgressSettings
 from ..release import OpenHandsRelease
-from ..server_keys import server_keys
+from ..server_keys import random_key, server_keys
 from . import auth as login
 from . import plan
 from .settings import KubernetesSettings
@@ -197,13 +196,12 @@ class OpenHandsCluster(pulumi.ComponentResource):
         Deployment, Service and NetworkPolicy."""
         auth = settings.auth
         assert auth is not None
-        cookie = random.RandomPassword(f"{name}-oauth2-proxy-cookie", length=32, special=False,
-                                       opts=pulumi.ResourceOptions(parent=self))
+        # 32 characters: oauth2-proxy takes a 16, 24 or 32-byte cookie secret (an AES key).
+        cookie = random_key(f"{name}-oauth2-proxy-cookie", self, length=32)
         secret_manifest = login.cookie_secret(settings)
         cookie_secret = k8s.core.v1.Secret(
             f"{name}-oauth2-proxy-cookie", metadata=secret_manifest["metadata"], type="Opaque",
-            # RandomPassword's result is a secret already; the dict built from it stays one.
-            string_data=cookie.result.apply(lambda value: {"cookie-secret": value}), opts=inside)
+            string_data=cookie.apply(lambda value: {"cookie-secret": value}), opts=inside)
         account = login.service_account(settings)
         service_account = k8s.core.v1.ServiceAccount(f"{name}-oauth2-proxy-account", metadata=account["metadata"],
                                                      automount_service_account_token=False, opts=inside)

@@ -78,11 +78,15 @@ def namespace(settings: KubernetesSettings) -> dict[str, Any]:
             "metadata": {"name": settings.namespace, "labels": {**LABELS, **levels}}}
 
 
+def account(metadata: dict[str, Any]) -> dict[str, Any]:
+    """A ServiceAccount that mounts no token: every account the bundle creates (RBAC grants none)."""
+    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata, "automountServiceAccountToken": False}
+
+
 def service_account(settings: KubernetesSettings) -> dict[str, Any]:
     """The OpenHands pod's account: no role annotation (EKS's webhook would put that role into every
     container of the pod, the agent's included), no token mounted, no RBAC."""
-    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": object_meta(SERVICE_ACCOUNT, settings),
-            "automountServiceAccountToken": False}
+    return account(object_meta(SERVICE_ACCOUNT, settings))
 
 
 def sync_service_account(settings: KubernetesSettings, role_arn: str | None) -> dict[str, Any]:
@@ -91,7 +95,7 @@ def sync_service_account(settings: KubernetesSettings, role_arn: str | None) -> 
     meta["labels"]["app.kubernetes.io/component"] = "secret-sync"
     if role_arn:
         meta["annotations"] = {"eks.amazonaws.com/role-arn": role_arn}
-    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta, "automountServiceAccountToken": False}
+    return account(meta)
 
 
 def secret_data(llm: LlmSettings, release: OpenHandsRelease, api_key: str,
