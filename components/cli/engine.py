@@ -57,6 +57,9 @@ class RecordedResource:
     parent: str | None
     inputs: dict[str, Any]  # protobuf-JSON form: secrets still wrapped in their signature map
     provider: str | None = None  # URN of the explicit provider (e.g. the peer account's), if any
+    # Earlier identities the program declares (`pulumi.Alias`), as the engine receives them: a moved
+    # resource keeps its state under its old URN. Each {urn} or {name, type, parentUrn, noParent}.
+    aliases: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -67,6 +70,17 @@ class Recording:
     notes: list[str] = field(default_factory=list)  # the program's pulumi.log.info
     # Values the providers generate as secrets (random passwords): redacted like config secrets.
     generated_secrets: set[str] = field(default_factory=set)
+
+
+def _alias(alias: Any) -> dict[str, Any]:
+    if alias.HasField("urn"):
+        return {"urn": alias.urn}
+    spec = alias.spec
+    found: dict[str, Any] = {key: value for key, value in (("name", spec.name), ("type", spec.type),
+                                                            ("parentUrn", spec.parentUrn)) if value}
+    if spec.noParent:
+        found["noParent"] = True
+    return found
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -91,6 +105,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             inputs=_whole_numbers(json_format.MessageToDict(request.object)),
             # A provider reference is "<urn>::<id>"; the URN names it.
             provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
+            aliases=[_alias(alias) for alias in request.aliases],
         ))
         return response
 

@@ -44,7 +44,7 @@ def build_plan(project_dir: Path, plan_config: PlanConfig) -> Plan:
         project=plan_config.project,
         stack=plan_config.stack,
         resources=[
-            RecordedResource(r.urn, r.type, r.name, r.parent, redactor.value(r.inputs), r.provider)
+            RecordedResource(r.urn, r.type, r.name, r.parent, redactor.value(r.inputs), r.provider, r.aliases)
             for r in recording.resources
         ],
         outputs=redactor.value(recording.outputs),

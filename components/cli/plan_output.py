@@ -15,7 +15,7 @@ def plan_document(plan: Any) -> dict[str, Any]:
         "project": plan.project,
         "resources": [
             {"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "provider": r.provider,
-             "inputs": r.inputs}
+             "inputs": r.inputs, **({"aliases": r.aliases} if r.aliases else {})}
             for r in plan.resources
         ],
         "outputs": plan.outputs,
