@@ -10,8 +10,10 @@ Unicode digit or letter, which AWS does not.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 
+import pulumi
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from .errors import Hint
@@ -107,3 +109,30 @@ TagName = Annotated[str, BeforeValidator(_tag_name), Field(min_length=1, max_len
                     Hint("a tag name of 1-128 characters")]
 TagValue = Annotated[str, Field(max_length=256), Hint("a string of at most 256 characters")]
 Tags = Annotated[dict[TagName, TagValue], Hint("a map of tag name to string value")]
+
+
+def resource_tags(environment: str, *tag_maps: dict[str, str]) -> dict[str, str]:
+    """The tags on every AWS resource the bundle makes: the stack as `environment`, the bundle as
+    `app` and Pulumi as `managed-by`, then the user's (`openhands-zai:tags`, which may rename any)."""
+    tags = {"environment": environment, "app": "openhands-zai", "managed-by": "pulumi"}
+    for more in tag_maps:
+        tags.update(more)
+    return tags
+
+
+@dataclass(frozen=True)
+class AwsCredentials:
+    """What boto3 beside a provider (the firewall routing's takeover) needs to act as the AWS provider
+    does: its profile and its chain of assumed roles ({roleArn, sessionName?, externalId?}, as `aws:assumeRoles` lists them)."""
+
+    profile: str | None = None
+    assume_roles: tuple[dict[str, str], ...] = ()
+
+    @classmethod
+    def from_config(cls, config: pulumi.Config | None = None) -> AwsCredentials:
+        """From the default AWS provider's stack config (`aws:profile`, `aws:assumeRoles`)."""
+        config = config or pulumi.Config("aws")
+        roles = config.get_object("assumeRoles") or []
+        return cls(config.get("profile"), tuple(
+            {k: str(v) for k, v in role.items() if k in ("roleArn", "sessionName", "externalId") and v}
+            for role in roles if isinstance(role, dict) and role.get("roleArn")))

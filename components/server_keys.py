@@ -30,6 +30,11 @@ def random_key(name: str, parent: pulumi.Resource, prefix: str = "", length: int
     return pulumi.Output.secret(password.result.apply(lambda value: prefix + value) if prefix else password.result)
 
 
+def gateway_key(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
+    """An LLM gateway's master key: what OpenHands holds instead of the Z.AI key ("sk-" as LiteLLM expects)."""
+    return random_key(f"{name}-key", parent, prefix="sk-")
+
+
 def server_keys(name: str, parent: pulumi.Resource, sandbox_session: bool = False) -> ServerKeys:
     """The server's keys, children of `parent`."""
     return ServerKeys(jwt_secret=random_key(f"{name}-jwt-secret", parent),

@@ -21,22 +21,15 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
+from ..containers import LOG_DRIVER, LOG_OPTS
 from ..guardrails.labels import SANDBOX_RUNTIME_DOCKER_SOCKET, SANDBOX_RUNTIME_LABEL
 from ..llm.plan import LlmRoute, direct_route, settings_json
 from ..llm.settings import DebugSettings, LlmSettings
 from ..release import OpenHandsRelease
+from ..remote_image import pull_image
 from ..server_keys import server_keys
 from .plan import browser_url, container_env, container_labels, healthcheck_command, published_ports
 from .settings import DockerSettings
-
-
-def pull_image(name: str, reference: str, opts: pulumi.ResourceOptions) -> docker.RemoteImage:
-    return docker.RemoteImage(
-        name,
-        name=reference,
-        keep_locally=True,  # a replaced container must not delete the image under a running one
-        opts=opts,
-    )
 
 
 @dataclass
@@ -117,8 +110,8 @@ class OpenHandsContainer(pulumi.ComponentResource):
                 retries=3,
                 start_period="30s",
             ),
-            log_driver="json-file",
-            log_opts={"max-size": "20m", "max-file": "5"},
+            log_driver=LOG_DRIVER,
+            log_opts=LOG_OPTS,
             labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in sorted(labels.items())],
             must_run=True,
             opts=pulumi.ResourceOptions(

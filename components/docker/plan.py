@@ -7,16 +7,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from ..containers import http_probe
 from ..llm.plan import LlmRoute, render_env, settings_fingerprint
 from ..llm.settings import DebugSettings, LlmSettings
 from ..release import JWT_SECRET, OFFLINE_COST_MAP, OpenHandsRelease, agent_server_env
 from .settings import DockerSettings
-
-# The image ships Python; curl is not guaranteed, so the healthcheck uses the interpreter.
-_HEALTH_PROBE = (
-    "import sys, urllib.request; "
-    "sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:{port}{path}', timeout=4).status == 200 else 1)"
-)
 
 
 def container_env(llm: LlmSettings, debug: DebugSettings, release: OpenHandsRelease,
@@ -56,11 +51,6 @@ def container_labels(llm: LlmSettings, release: OpenHandsRelease, debug: DebugSe
         # Changes with any rendered setting (never with the key): shows why a container was replaced.
         "openhands-zai.settings-sha256": settings_fingerprint(llm, release, debug, route),
     }
-
-
-def http_probe(port: int, path: str) -> list[str]:
-    """A Docker healthcheck that GETs `path` on the container's own port with its Python."""
-    return ["CMD", "python", "-c", _HEALTH_PROBE.format(port=port, path=path)]
 
 
 def healthcheck_command(release: OpenHandsRelease) -> list[str]:

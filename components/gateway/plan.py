@@ -25,11 +25,11 @@ from typing import Any
 import yaml
 
 from ..images import pull_policy, reference
-from ..kubernetes.plan import RELOAD_ANNOTATION, account, secret_env
+from ..kube import RELOAD_ANNOTATION, account, dns_rule, labels, secret_env
+from ..kube import checkov_skips as kube_checkov_skips
 from ..llm.catalogue import CATALOGUE, litellm_model_string
 from ..llm.plan import LlmRoute, zai_request_fields
 from ..llm.settings import LlmProfile, LlmSettings
-from ..network.plan import dns_rule
 from ..release import OFFLINE_COST_MAP
 from .settings import GatewaySettings, model_name
 
@@ -163,8 +163,7 @@ def cluster_url(namespace: str, settings: GatewaySettings) -> str:
 
 # -- on a cluster ---------------------------------------------------------------------------------
 
-LABELS = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/part-of": "openhands-zai",
-          "app.kubernetes.io/managed-by": "pulumi"}
+LABELS = labels(NAME)
 SELECTOR = {"app.kubernetes.io/name": NAME}
 ZAI_KEY_SECRET = "zai-api-key"  # key: api-key; with the gateway, the only object holding the Z.AI key
 KEY_SECRET = NAME  # key: master-key, the gateway's own key
@@ -207,7 +206,7 @@ def checkov_skips(settings: GatewaySettings) -> dict[str, str]:
     skips = dict(CHECKOV_SKIPS)
     if settings.image_digest is None:
         skips[UNPINNED_DIGEST_SKIP[0]] = UNPINNED_DIGEST_SKIP[1]
-    return {f"checkov.io/skip{index}": f"{check}={reason}" for index, (check, reason) in enumerate(skips.items(), 1)}
+    return kube_checkov_skips(skips)
 
 
 def deployment(namespace: str, llm: LlmSettings, settings: GatewaySettings,

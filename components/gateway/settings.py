@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from ..errors import Hint
 from ..fields import Flag, Port, SettingsModel, WholeNumber, problem, text_from_number
-from ..kubernetes.settings import Resources
+from ..kube import Resources
 from ..llm.settings import LlmProfile
 
 # The proxy release, chosen on evidence (README "The LLM gateway: which LiteLLM, and why"): the

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from ..docker.component import DockerServerArgs, OpenHandsContainer, OpenHandsContainerArgs, pull_image
+from ..docker.component import DockerServerArgs, OpenHandsContainer, OpenHandsContainerArgs
+from ..remote_image import pull_image
 from .plan import docker_for, llm_for
 from .settings import InstanceSettings
 

@@ -18,9 +18,10 @@ import json
 from typing import Any
 
 from ..images import pull_policy, reference
-from ..network.plan import INTERNET_V4, dns_rule, ip_block
+from ..kube import account, checkov_skips, dns_rule, labels
+from ..network.plan import INTERNET_V4, ip_block
 from ..release import OpenHandsRelease
-from .plan import APP, account, object_meta
+from .plan import APP, object_meta
 from .plan import LABELS as APP_LABELS
 from .plan import SELECTOR as APP_SELECTOR
 from .settings import AuthSettings, KubernetesSettings
@@ -35,8 +36,9 @@ IMAGE = reference("quay.io/oauth2-proxy/oauth2-proxy", "v7.15.5",
                   "sha256:8498b0d0ef0a7b29686414000a08aee467f02d0299c9ed1e006a8f33fc017916")
 COOKIE_SECRET = "oauth2-proxy-cookie"  # key: cookie-secret (generated, 32 characters: an AES-256 key)
 CLIENT_SECRET_KEY = "client-secret"  # in the Secret the operator names in auth.clientSecretName
-LABELS = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/part-of": "openhands-zai",
-          "app.kubernetes.io/managed-by": "pulumi"}
+LABELS = labels(NAME)
+CHECKOV_SKIPS = {"CKV_K8S_35": "secret as an environment variable: oauth2-proxy reads its client and cookie "
+                               "secrets as OAUTH2_PROXY_* variables; both come by secretKeyRef"}
 
 
 def _meta(settings: KubernetesSettings, name: str = NAME) -> dict[str, Any]:
@@ -74,10 +76,8 @@ def deployment(settings: KubernetesSettings, auth: AuthSettings, upstream_url: s
                container_security: dict[str, Any]) -> dict[str, Any]:
     probe = {"httpGet": {"path": "/ping", "port": "http"}, "periodSeconds": 10, "timeoutSeconds": 3}
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {**_meta(settings), "annotations": {
-            # checkov's own skip annotation (README: Policy as code), with the reason.
-            "checkov.io/skip1": "CKV_K8S_35=secret as an environment variable: oauth2-proxy reads its client and "
-                                "cookie secrets as OAUTH2_PROXY_* variables; both come by secretKeyRef"}},
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {**_meta(settings), "annotations": checkov_skips(CHECKOV_SKIPS)},
         "spec": {
             "replicas": 1, "selector": {"matchLabels": dict(SELECTOR)},
             "template": {

@@ -22,25 +22,26 @@ Creates, in its namespace (Pod Security `restricted`):
 - NetworkPolicies: ingress denied in the namespace unless allowed, the UI's port from the
   authentication layer only; egress denied unless allowed, the metadata addresses never (the
   allow-list of `openhands-zai:egress`, and a CiliumNetworkPolicy, when set);
-- with `openhands-zai:gateway`, the LLM gateway (gateway/cluster.py): the Z.AI key then goes only
-  into its `zai-api-key` Secret, and `openhands-llm` holds the gateway's key and route instead.
+- with an LLM gateway in front (`route`, `route_key`; the program builds `ClusterGateway` beside
+  this component): the Z.AI key goes only into the Secret `zai_key_secret` names (the gateway's
+  `zai-api-key`), and `openhands-llm` holds the gateway's key and route instead; `key_namespace`
+  resolves once that Secret exists, for the gateway's objects to wait on.
 
 Expects a `kubernetes` provider in `opts.providers`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..gateway import plan as gateway_plan
-from ..gateway.cluster import ClusterGateway, ClusterGatewayArgs
-from ..gateway.settings import GatewaySettings
+from ..kube import container_security
 from ..llm.plan import LlmRoute
 from ..llm.settings import DebugSettings, LlmSettings
-from ..network.plan import allowed_egress, baseline_policies, egress_policies
+from ..network.plan import baseline_policies, egress_policies
 from ..network.settings import EgressSettings
 from ..release import OpenHandsRelease
 from ..server_keys import random_key, server_keys
@@ -62,7 +63,16 @@ class OpenHandsClusterArgs:
     region: pulumi.Input[str] | None = None
     service_account_role_arn: pulumi.Input[str] | None = None  # the secret sync's role (IRSA)
     egress: EgressSettings | None = None
-    gateway: GatewaySettings | None = None  # the LLM gateway in front of Z.AI
+    # An LLM gateway in front of Z.AI: its URL and model names, and the key OpenHands sends it.
+    route: LlmRoute | None = None
+    route_key: pulumi.Input[str] | None = None
+    # The Secret the Z.AI key lands in: `openhands-llm` (with the settings file) when OpenHands calls
+    # Z.AI itself, the gateway's own Secret when a gateway holds it.
+    zai_key_secret: str = plan.LLM_SECRET
+    # What the OpenHands pods' egress adds (the gateway's rule), and the namespace's other apps the
+    # stack's allow-list covers (with Cilium, the domain rules: the gateway calls Z.AI).
+    extra_egress: list[dict[str, Any]] = field(default_factory=list)
+    egress_apps: tuple[str, ...] = ()
 
 
 def _object(cls, name: str, manifest: dict, opts: pulumi.ResourceOptions, **overrides):
@@ -85,6 +95,9 @@ class OpenHandsCluster(pulumi.ComponentResource):
             raise ValueError("OpenHandsCluster: external-secrets needs args.secret_name and args.region")
         if not external and api_key is None:
             raise ValueError("OpenHandsCluster: the direct sync needs args.api_key")
+        if (args.route is None) != (args.route_key is None):
+            raise ValueError("OpenHandsCluster: args.route and args.route_key go together")
+        behind_gateway = args.route is not None
         ns_manifest = plan.namespace(settings)
         namespace = k8s.core.v1.Namespace(f"{name}-namespace", metadata=ns_manifest["metadata"],
                                           opts=pulumi.ResourceOptions(parent=self))
@@ -94,9 +107,9 @@ class OpenHandsCluster(pulumi.ComponentResource):
             f"{name}-service-account", metadata=plan.service_account(settings)["metadata"],
             automount_service_account_token=False, opts=inside)
 
-        # The Z.AI key into the cluster: with the gateway into its own Secret (the key alone),
+        # The Z.AI key into the cluster: behind a gateway into the gateway's Secret (the key alone),
         # else into `openhands-llm` with the settings file.
-        zai_target = gateway_plan.ZAI_KEY_SECRET if args.gateway else plan.LLM_SECRET
+        zai_target = args.zai_key_secret
         if external:
             assert secret_name is not None and region is not None  # checked above
             account = pulumi.Output.from_input(args.service_account_role_arn).apply(
@@ -118,25 +131,22 @@ class OpenHandsCluster(pulumi.ComponentResource):
         else:
             assert api_key is not None  # checked above
             key = pulumi.Output.secret(api_key)
-            data = key.apply(lambda k: {"api-key": k}) if args.gateway else \
+            data = key.apply(lambda k: {"api-key": k}) if behind_gateway else \
                 key.apply(lambda k: plan.secret_data(args.llm, args.release, k))
             manifest = plan.direct_secret(settings, {}, name=zai_target)
             zai_secret = k8s.core.v1.Secret(f"{name}-llm", metadata=manifest["metadata"], type="Opaque",
                                             string_data=data, opts=inside)
         llm_secret = zai_secret
-        route: LlmRoute | None = None
-        self.gateway: ClusterGateway | None = None
-        if args.gateway is not None:
-            gateway = ClusterGateway(f"{name}-gateway", ClusterGatewayArgs(
-                settings=args.gateway, llm=args.llm, namespace=settings.namespace, app_selector=dict(plan.SELECTOR),
-                container_security=plan.container_security(read_only=False, user=gateway_plan.USER_ID),
-                allowed_egress=allowed_egress(args.egress, cilium=settings.cilium) if args.egress else None),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, zai_secret]))
-            route, self.gateway = gateway.route, gateway
+        route = args.route
+        # The namespace's name once the Z.AI key's Secret exists: what a gateway's objects wait for.
+        self.key_namespace: pulumi.Output[str] = pulumi.Output.all(
+            namespace.metadata.apply(lambda m: m["name"]), zai_secret.urn).apply(lambda values: values[0])
+        if route is not None:
             manifest = plan.direct_secret(settings, {})
             llm_secret = k8s.core.v1.Secret(
                 f"{name}-gateway-client", metadata=manifest["metadata"], type="Opaque",
-                string_data=gateway.key.apply(lambda k: plan.secret_data(args.llm, args.release, k, route)),
+                string_data=pulumi.Output.secret(args.route_key).apply(
+                    lambda k: plan.secret_data(args.llm, args.release, str(k), route)),
                 opts=inside)
 
         keys = server_keys(name, self, sandbox_session=True)
@@ -166,12 +176,11 @@ class OpenHandsCluster(pulumi.ComponentResource):
             _object(k8s.networking.v1.NetworkPolicy, f"{name}-{policy['metadata']['name']}", policy, inside)
         _object(k8s.policy.v1.PodDisruptionBudget, f"{name}-disruption-budget", plan.disruption_budget(settings),
                 inside)
-        to_gateway = [gateway_plan.app_egress_rule(args.gateway)] if args.gateway else None
+        to_gateway = list(args.extra_egress) or None
         if args.egress is not None:
             # With Cilium the domain allow-list (to Z.AI) also covers the gateway, which makes those calls.
             policies = egress_policies(args.egress, settings.namespace, cilium=settings.cilium,
-                                       pod_labels=plan.SELECTOR, extra_egress=to_gateway,
-                                       also_apps=(gateway_plan.NAME,) if args.gateway else ())
+                                       pod_labels=plan.SELECTOR, extra_egress=to_gateway, also_apps=args.egress_apps)
         else:
             # No allow-list: still no way to the metadata service and the node's role.
             policies = baseline_policies(settings.namespace, plan.SELECTOR, extra_egress=to_gateway)
@@ -206,7 +215,7 @@ class OpenHandsCluster(pulumi.ComponentResource):
         service_account = k8s.core.v1.ServiceAccount(f"{name}-oauth2-proxy-account", metadata=account["metadata"],
                                                      automount_service_account_token=False, opts=inside)
         workload = login.deployment(settings, auth, login.upstream(settings, plan.APP, 80),
-                                    plan.container_security(read_only=True, user=login.USER_ID))
+                                    container_security(read_only=True, user=login.USER_ID))
         _object(k8s.apps.v1.Deployment, f"{name}-oauth2-proxy", workload,
                 pulumi.ResourceOptions(parent=self, depends_on=[cookie_secret, service_account]))
         service = _object(k8s.core.v1.Service, f"{name}-oauth2-proxy-service", login.service(settings), inside)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from ..aws_ids import IMDSV2_ONE_HOP
+from ..aws_ids import IMDSV2_ONE_HOP, resource_tags
 from ..guardrails.labels import EGRESS_EXCEPTION_NO_ALLOW_LIST, EGRESS_EXCEPTION_TAG
 from .settings import EksSettings
 
@@ -71,7 +71,7 @@ class EksCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         settings = args.settings
-        tags = {"environment": args.environment, "app": "openhands-zai", "managed-by": "pulumi", **args.tags}
+        tags = resource_tags(args.environment, args.tags)
         child = pulumi.ResourceOptions(parent=self)
 
         cluster_role = aws.iam.Role(f"{name}-cluster-role", assume_role_policy=_assumed_by("eks.amazonaws.com"),

@@ -13,14 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from ..images import pull_policy
+from ..kube import RELOAD_ANNOTATION, account, container_security, labels, secret_env
+from ..kube import checkov_skips as kube_checkov_skips
 from ..llm.plan import LlmRoute, render_env, settings_fingerprint, settings_json
 from ..llm.settings import DebugSettings, LlmSettings
 from ..release import AGENT_SECRET_KEY, JWT_SECRET, OFFLINE_COST_MAP, OpenHandsRelease
 from .settings import APP_SERVICE_ACCOUNT, SECRET_SYNC_SERVICE_ACCOUNT, KubernetesSettings
 
 APP = "openhands"
-LABELS = {"app.kubernetes.io/name": APP, "app.kubernetes.io/part-of": "openhands-zai",
-          "app.kubernetes.io/managed-by": "pulumi"}
+LABELS = labels(APP)
 SELECTOR = {"app.kubernetes.io/name": APP}
 LLM_SECRET = "openhands-llm"  # keys: api-key, settings.json
 SERVER_KEYS_SECRET = "openhands-server-keys"  # keys: jwt-secret, agent-secret-key (server_keys.py)
@@ -44,7 +45,6 @@ SYNC_SERVICE_ACCOUNT = SECRET_SYNC_SERVICE_ACCOUNT
 HASH_ANNOTATION = "openhands-zai/llm-settings-sha256"
 # Stakater Reloader's annotation (where the controller runs): restart the workload when the named
 # Secret changes, e.g. after a key rotation reaches it through the secret sync.
-RELOAD_ANNOTATION = "secret.reloader.stakater.com/reload"
 PLUGIN_HASH_ANNOTATION = "openhands-zai/sandbox-plugin-sha256"
 USER_ID = 42420  # the image's `openhands` user (containers/app/Dockerfile: OPENHANDS_USER_ID)
 ESO_API = "external-secrets.io/v1"
@@ -76,11 +76,6 @@ def namespace(settings: KubernetesSettings) -> dict[str, Any]:
     levels = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")}
     return {"apiVersion": "v1", "kind": "Namespace",
             "metadata": {"name": settings.namespace, "labels": {**LABELS, **levels}}}
-
-
-def account(metadata: dict[str, Any]) -> dict[str, Any]:
-    """A ServiceAccount that mounts no token: every account the bundle creates (RBAC grants none)."""
-    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata, "automountServiceAccountToken": False}
 
 
 def service_account(settings: KubernetesSettings) -> dict[str, Any]:
@@ -142,16 +137,6 @@ def external_secret(settings: KubernetesSettings, llm: LlmSettings, release: Ope
             }}
 
 
-def container_security(read_only: bool, user: int = USER_ID) -> dict[str, Any]:
-    return {"allowPrivilegeEscalation": False, "privileged": False, "runAsNonRoot": True,
-            "runAsUser": user, "runAsGroup": user, "readOnlyRootFilesystem": read_only,
-            "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
-
-
-def secret_env(*items: tuple[str, str, str]) -> list[dict[str, Any]]:
-    return [{"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}} for name, secret, key in items]
-
-
 def pod_env(llm: LlmSettings, debug: DebugSettings, release: OpenHandsRelease,
             route: LlmRoute | None = None) -> list[dict[str, Any]]:
     env = render_env(llm, debug, "", route)
@@ -195,7 +180,7 @@ def checkov_skips(release: OpenHandsRelease) -> dict[str, str]:
     skips = dict(CHECKOV_SKIPS)
     if release.image_digest is None or release.agent_server_image_digest is None:
         skips[UNPINNED_DIGEST_SKIP[0]] = UNPINNED_DIGEST_SKIP[1]
-    return {f"checkov.io/skip{index}": f"{check}={reason}" for index, (check, reason) in enumerate(skips.items(), 1)}
+    return kube_checkov_skips(skips)
 
 
 def statefulset(settings: KubernetesSettings, llm: LlmSettings, debug: DebugSettings,
@@ -231,7 +216,7 @@ def statefulset(settings: KubernetesSettings, llm: LlmSettings, debug: DebugSett
                     "initContainers": [{
                         "name": "settings", "image": image, "imagePullPolicy": pull_policy(image),
                         "command": ["sh", "-c", copy],
-                        "securityContext": container_security(read_only=True),
+                        "securityContext": container_security(read_only=True, user=USER_ID),
                         "resources": {"requests": {"cpu": "50m", "memory": "64Mi"},
                                       "limits": {"cpu": "200m", "memory": "128Mi"}},
                         "volumeMounts": [{"name": "state", "mountPath": release.state_dir},
@@ -249,7 +234,7 @@ def statefulset(settings: KubernetesSettings, llm: LlmSettings, debug: DebugSett
                         "readinessProbe": probe(release.health_path, 5),
                         "resources": settings.resources.model_dump(),
                         # The server writes under /app and /tmp at start (its bytecode, uploads).
-                        "securityContext": container_security(read_only=False),
+                        "securityContext": container_security(read_only=False, user=USER_ID),
                         "volumeMounts": [{"name": "state", "mountPath": release.state_dir},
                                          {"name": "sandbox-plugin", "mountPath": SANDBOX_PLUGIN_DIR, "readOnly": True}],
                     }, {

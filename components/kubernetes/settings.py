@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
@@ -10,9 +9,8 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 from ..aws_ids import IamRoleArn, KubernetesName, SecurityGroupId, SubnetId
 from ..errors import Hint
 from ..fields import Flag, Ipv4Cidr, SettingsModel, WholeNumber, problem, problems_at, text_from_number, unique
+from ..kube import Quantity, Resources, over_defaults
 
-Quantity = Annotated[str, BeforeValidator(text_from_number), Field(pattern=r"^[0-9]+(?:\.[0-9]+)?(?:m|Ki|Mi|Gi|Ti|k|M|G|T)?$"),
-                     Hint("a Kubernetes quantity such as 500m or 2Gi")]
 Host = Annotated[str, Field(pattern=r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"),
                  Hint("a DNS host name such as openhands.example.com")]
 # The OpenHands pod's account (the agent runs there: never a cloud role), and the one the External
@@ -22,24 +20,9 @@ SECRET_SYNC_SERVICE_ACCOUNT = "openhands-secret-sync"
 DEFAULT_RESOURCES = {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"cpu": "4", "memory": "8Gi"}}
 
 
-class Quantities(SettingsModel):
-    cpu: Quantity
-    memory: Quantity
-
-
 def _over_default_resources(raw: Any) -> Any:
     """Unset sections and quantities keep their defaults (requests 1/2Gi, limits 4/8Gi)."""
-    if raw is None:
-        return DEFAULT_RESOURCES
-    if not isinstance(raw, Mapping):
-        return raw
-    return {**raw, **{section: {**defaults, **raw[section]} if isinstance(raw.get(section), Mapping)
-                      else raw.get(section, defaults) for section, defaults in DEFAULT_RESOURCES.items()}}
-
-
-class Resources(SettingsModel):
-    requests: Quantities
-    limits: Quantities
+    return over_defaults(raw, DEFAULT_RESOURCES)
 
 
 class Storage(SettingsModel):

@@ -22,10 +22,8 @@ Creates:
   subnets and the gateway move onto them by ReplaceRouteTableAssociation (`routing.py`: atomic);
 - the VPC resolver's DNS Firewall (dns_firewall.py); a Docker host's launch template (host.py).
 
-Peering traffic never passes the Network Firewall (AWS does not inspect VPC-peering traffic): the
-security group alone restricts it (the peer range is in the prefix list, on the allowed ports).
-The Docker target on an AWS host: start it from `launchTemplateId` (or attach `securityGroupId`);
-containers leave through its interface, so the group applies to OpenHands and its sandboxes.
+Peering traffic never passes the Network Firewall (AWS does not inspect it): the security group
+alone restricts it. A Docker host starts from `launchTemplateId` (or gets `securityGroupId`).
 """
 
 from __future__ import annotations
@@ -36,6 +34,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from ..aws_ids import AwsCredentials, resource_tags
 from ..guardrails.labels import EGRESS_EXCEPTION_INSECURE, EGRESS_EXCEPTION_TAG
 from .dns_firewall import resolver_firewall
 from .host import host_launch_template
@@ -48,7 +47,7 @@ from .plan import (
     peering_routes,
     prefix_list_cidrs,
 )
-from .routing import AwsCredentials, route_through_firewall
+from .routing import route_through_firewall
 from .settings import EgressSettings, FirewallSettings, PeeringSettings
 
 PEERING_TYPE = "openhands-zai:network:VpcPeering"
@@ -59,6 +58,7 @@ EGRESS_TYPE = "openhands-zai:network:EgressAllowList"
 class VpcPeeringArgs:
     settings: PeeringSettings
     peer_provider: aws.Provider | None = None  # required when settings.needs_peer_provider
+    environment: str = "openhands-zai"  # the stack: the `environment` tag
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -67,14 +67,14 @@ class VpcPeering(pulumi.ComponentResource):
     A peer in another account or region needs `args.peer_provider`."""
 
     connection_id: pulumi.Output[str]
-    routes: list[dict[str, str]]  # side, routeTableId, destinationCidr: what `ops verify` checks
+    routes: list[dict[str, str]]  # side, routeTableId, destinationCidr: what `openhands-zai verify` checks
 
     def __init__(self, name: str, args: VpcPeeringArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(PEERING_TYPE, name, None, opts)
         settings = args.settings
         if settings.needs_peer_provider and args.peer_provider is None:
             raise ValueError("VpcPeering: a peer in another account or region needs args.peer_provider")
-        tags = {"Name": f"openhands-zai-{name}", **args.tags}
+        tags = resource_tags(args.environment, {"Name": f"openhands-zai-{name}"}, args.tags)
         local = pulumi.ResourceOptions(parent=self)
         peer = pulumi.ResourceOptions(parent=self, provider=args.peer_provider) if args.peer_provider else local
         dns = settings.allow_remote_dns_resolution
@@ -159,7 +159,7 @@ class EgressAllowList(pulumi.ComponentResource):
     def __init__(self, name: str, args: EgressAllowListArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(EGRESS_TYPE, name, None, opts)
         settings = args.settings
-        tags = {"environment": args.environment, "app": "openhands-zai", "managed-by": "pulumi", **args.tags}
+        tags = resource_tags(args.environment, args.tags)
         child = pulumi.ResourceOptions(parent=self)
 
         cidrs = prefix_list_cidrs(settings)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..guardrails.labels import EGRESS_EXCEPTION_FIREWALL, EGRESS_EXCEPTION_INSECURE
+from ..kube import MANAGED_BY, dns_rule
 from .settings import HTTPS, EgressSettings, FirewallSettings, PeeringSettings
 
 INTERNET_V4, INTERNET_V6 = "0.0.0.0/0", "::/0"
@@ -53,7 +54,7 @@ class EgressRule:
     exception: str | None = None
 
     def as_dict(self, prefix_list_id: str) -> dict[str, Any]:
-        """The rule as `ops verify` compares it with `describe_security_group_rules`."""
+        """The rule as `openhands-zai verify` compares it with `describe_security_group_rules`."""
         rule: dict[str, Any] = {"protocol": self.protocol, "fromPort": self.port, "toPort": self.port}
         if self.target == "prefix-list":
             rule["prefixListId"] = prefix_list_id
@@ -185,7 +186,6 @@ def firewall_endpoint(statuses: Any, availability_zone: str) -> str:
 
 # -- in a cluster ------------------------------------------------------------------------------
 
-KUBE_DNS = {"k8s-app": "kube-dns"}
 DEFAULT_POD_LABELS = {"app.kubernetes.io/name": "openhands"}
 # The instance metadata service and the EKS Pod Identity agent, IPv4 and IPv6: what a pod could
 # trade for the node's role, or another pod's. Cut out of every range a policy here opens.
@@ -198,16 +198,6 @@ def ip_block(cidr: str) -> dict[str, Any]:
     cut = [m for m in METADATA_CIDRS if ipaddress.ip_network(m).version == network.version
            and ipaddress.ip_network(m).subnet_of(network)]  # type: ignore[arg-type]  # same version, checked
     return {"cidr": cidr, **({"except": cut} if cut else {})}
-
-
-def _dns_peer() -> dict[str, Any]:
-    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-            "podSelector": {"matchLabels": dict(KUBE_DNS)}}
-
-
-def dns_rule() -> dict[str, Any]:
-    """The NetworkPolicy egress rule every allow-listed pod needs: the cluster DNS."""
-    return {"to": [_dns_peer()], "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}
 
 
 def allowed_egress(settings: EgressSettings, *, cilium: bool = False) -> list[dict[str, Any]]:
@@ -231,7 +221,7 @@ def network_policies(settings: EgressSettings, namespace: str, pod_labels: dict[
     (plus `extra_egress`, e.g. OpenHands' way to the LLM gateway)."""
     labels = dict(pod_labels or DEFAULT_POD_LABELS)
     meta = lambda name: {"name": name, "namespace": namespace,  # noqa: E731
-                         "labels": {"app.kubernetes.io/managed-by": "openhands-zai"}}
+                         "labels": dict(MANAGED_BY)}
     deny = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("default-deny-egress"),
             "spec": {"podSelector": {}, "policyTypes": ["Egress"]}}
     egress = allowed_egress(settings, cilium=cilium) + list(extra_egress or ())
@@ -247,7 +237,7 @@ def baseline_policies(namespace: str, pod_labels: dict[str, str] | None = None,
     address but those (and the cluster DNS)."""
     labels = dict(pod_labels or DEFAULT_POD_LABELS)
     meta = lambda name: {"name": name, "namespace": namespace,  # noqa: E731
-                         "labels": {"app.kubernetes.io/managed-by": "openhands-zai"}}
+                         "labels": dict(MANAGED_BY)}
     deny = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("default-deny-egress"),
             "spec": {"podSelector": {}, "policyTypes": ["Egress"]}}
     egress = [dns_rule(), {"to": [{"ipBlock": ip_block(INTERNET_V4)}, {"ipBlock": ip_block(INTERNET_V6)}]},
@@ -287,7 +277,7 @@ def cilium_policy(settings: EgressSettings, namespace: str, pod_labels: dict[str
         egress.append({"toFQDNs": fqdns, "toPorts": [{"ports": ports}]})
     return {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
             "metadata": {"name": "openhands-egress-fqdn", "namespace": namespace,
-                         "labels": {"app.kubernetes.io/managed-by": "openhands-zai"}},
+                         "labels": dict(MANAGED_BY)},
             "spec": {"endpointSelector": selector, "egress": egress}}
 
 

@@ -42,29 +42,12 @@ import pulumi
 import pulumi.dynamic
 import pulumi_aws as aws
 
+from ..aws_ids import AwsCredentials
 from .plan import INTERNET_V4, association_key, dropped_routes, protected_by_zone
 from .settings import FirewallSettings
 
 TYPE_NAME = "RouteTableTakeover"
 SESSION_NAME = "openhands-zai-route-takeover"
-
-
-@dataclass(frozen=True)
-class AwsCredentials:
-    """What the takeover's boto3 needs to act as the AWS provider does: its profile and its chain
-    of assumed roles ({roleArn, sessionName?, externalId?}, as `aws:assumeRoles` lists them)."""
-
-    profile: str | None = None
-    assume_roles: tuple[dict[str, str], ...] = ()
-
-    @classmethod
-    def from_config(cls, config: pulumi.Config | None = None) -> AwsCredentials:
-        """From the default AWS provider's stack config (`aws:profile`, `aws:assumeRoles`)."""
-        config = config or pulumi.Config("aws")
-        roles = config.get_object("assumeRoles") or []
-        return cls(config.get("profile"), tuple(
-            {k: str(v) for k, v in role.items() if k in ("roleArn", "sessionName", "externalId") and v}
-            for role in roles if isinstance(role, dict) and role.get("roleArn")))
 
 
 @dataclass(frozen=True)
@@ -181,7 +164,7 @@ class RouteTableTakeover(pulumi.dynamic.Resource, module="openhands-zai", name=T
     previous_route_table_id: pulumi.Output[str | None]
 
     def __init__(self, name: str, *, target_id: str, route_table_id: pulumi.Input[str], vpc_id: str,
-                 region: pulumi.Input[str], credentials: AwsCredentials = AwsCredentials(),
+                 region: pulumi.Input[str], credentials: AwsCredentials = AwsCredentials(),  # noqa: B008 - frozen, no state
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(RouteTableTakeoverProvider(), name, {
             "target_id": target_id, "route_table_id": route_table_id, "vpc_id": vpc_id, "region": region,

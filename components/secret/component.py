@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from ..aws_ids import resource_tags
 from .plan import (
     kms_key_policy,
     reader_policy,
@@ -71,8 +72,7 @@ class ZaiApiKeySecret(pulumi.ComponentResource):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         settings = args.settings
         secret_name = settings.name or default_secret_name(args.environment)
-        tags = {"environment": args.environment, "app": "openhands-zai", "managed-by": "pulumi",
-                **args.tags, **settings.tags}
+        tags = resource_tags(args.environment, args.tags, settings.tags)
         child = pulumi.ResourceOptions(parent=self)
         lookup = pulumi.InvokeOutputOptions(parent=self)
         caller = aws.get_caller_identity_output(opts=lookup)

@@ -4,7 +4,8 @@ One container of the pinned non-root proxy image, its `config.yaml` uploaded bef
 Z.AI key and the proxy's own key (a `random.RandomPassword`) in its environment as secrets. It is
 published on the host's loopback (the operator's `doctor`) and on the bridge gateway, where the
 OpenHands container and its sandboxes reach it as `host.docker.internal` — never on a wider
-`docker.listenAddress`, which is the UI's choice.
+`docker.listenAddress`, which is the UI's choice. The program (program.py) builds it beside the
+OpenHands container, as it builds `ClusterGateway` beside the cluster's OpenHands.
 OpenHands is then given `route` and `key` instead of Z.AI's URL and key.
 
 Expects a `docker` provider in `opts.providers`, as OpenHandsContainer does.
@@ -17,12 +18,11 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-from ..docker.component import pull_image
-from ..docker.plan import http_probe
-from ..docker.settings import DockerSettings
+from ..containers import LOG_DRIVER, LOG_OPTS, http_probe
 from ..llm.plan import LlmRoute
 from ..llm.settings import LlmSettings
-from ..server_keys import random_key
+from ..remote_image import pull_image
+from ..server_keys import gateway_key
 from . import plan
 from .settings import GatewaySettings
 
@@ -33,14 +33,12 @@ COMPONENT_TYPE = "openhands-zai:gateway:LlmGateway"
 class LlmGatewayArgs:
     settings: GatewaySettings
     llm: LlmSettings  # its endpoint, profiles and fallbacks become the proxy's models
-    docker: DockerSettings  # the host's addresses and the app's container name
     zai_api_key: pulumi.Input[str]
+    # Named after the OpenHands container it serves (`<name>-gateway`); the host's bridge gateway
+    # (docker.sandboxGateway), where that container's sandboxes reach it.
+    app_container_name: str = "openhands-app"
+    sandbox_gateway: str = "172.17.0.1"
     labels: dict[str, str] = field(default_factory=dict)
-
-
-def gateway_key(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
-    """The proxy's master key: what OpenHands holds instead of the Z.AI key ("sk-" as LiteLLM expects)."""
-    return random_key(f"{name}-key", parent, prefix="sk-")
 
 
 class LlmGateway(pulumi.ComponentResource):
@@ -64,22 +62,22 @@ class LlmGateway(pulumi.ComponentResource):
                   "openhands-zai.gateway-config-sha256": plan.config_fingerprint(args.llm, settings)}
         container = docker.Container(
             f"{name}-proxy",
-            name=f"{args.docker.container_name}-gateway",
+            name=f"{args.app_container_name}-gateway",
             image=image.image_id,
             command=plan.command(settings),
             envs=envs,
             # Never wider than the host's loopback and the bridge gateway, whatever listenAddress the UI
             # has: only OpenHands, its sandboxes and the operator on the host call the gateway.
             ports=[docker.ContainerPortArgs(internal=settings.port, external=settings.port, ip=address)
-                   for address in plan.docker_addresses(args.docker.sandbox_gateway)],
+                   for address in plan.docker_addresses(args.sandbox_gateway)],
             uploads=[docker.ContainerUploadArgs(file=plan.CONFIG_PATH, content=plan.config_yaml(args.llm, settings))],
             restart="unless-stopped",
             healthcheck=docker.ContainerHealthcheckArgs(
                 tests=http_probe(settings.port, plan.LIVENESS_PATH),
                 # Healthy 4-9 s after start (measured); the start period covers slow hosts.
                 interval="10s", timeout="5s", retries=3, start_period="30s"),
-            log_driver="json-file",
-            log_opts={"max-size": "20m", "max-file": "5"},
+            log_driver=LOG_DRIVER,
+            log_opts=LOG_OPTS,
             labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in sorted(labels.items())],
             must_run=True,
             # Fixed name and port: the old container must go before its replacement starts.
