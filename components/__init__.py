@@ -4,6 +4,9 @@ The public API, importable from here::
 
     from openhands_zai import OpenHandsContainer, OpenHandsContainerArgs, parse_stack_settings
 
+- The program: `deploy(settings, api_key)` builds what a stack describes and returns its typed
+  `StackOutputs` (`__main__.py` is three lines around it); `assign_keys` decides which workload
+  holds which key (`KeyAssignment`).
 - Settings (pydantic models): `read_stack_config` (from the running program's config),
   `parse_stack_settings` (from a dict written in code), `StackSettings` and the concerns' models
   (`LlmSettings`, `DockerSettings`, `KubernetesSettings`, `SecretSettings`, `EgressSettings`, ...),
@@ -12,8 +15,7 @@ The public API, importable from here::
   `OpenHandsContainer` (Docker), `OpenHandsInstances`, `OpenHandsCluster` (Kubernetes),
   `EksCluster`, `ZaiApiKeySecret` (Secrets Manager + KMS + reader policy/role), `VpcPeering`,
   `EgressAllowList`, `LlmGateway` (the LiteLLM proxy on a Docker host) and `ClusterGateway` (in a
-  cluster; `OpenHandsCluster` builds it when given `gateway`), whose `route` and `key` an
-  OpenHands component takes instead of Z.AI's.
+  cluster), whose `route` and `key` an OpenHands component takes instead of Z.AI's.
 - Policy as code: `POLICIES` (the CrossGuard rules of `policy/`).
 - Testing your own program: `openhands_zai.testing.ProviderLikeMocks` (see its docstring).
 
@@ -27,6 +29,10 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "deploy": ".program",
+    "StackOutputs": ".outputs",
+    "KeyAssignment": ".key_assignment",
+    "assign_keys": ".key_assignment",
     "StackSettings": ".stack",
     "parse_stack_settings": ".stack",
     "read_stack_config": ".stack",
@@ -58,11 +64,11 @@ _EXPORTS = {
     "VpcPeeringArgs": ".network.component",
     "EgressAllowList": ".network.component",
     "EgressAllowListArgs": ".network.component",
-    "AwsCredentials": ".network.routing",
+    "AwsCredentials": ".aws_ids",
     "POLICIES": ".guardrails.rules",
     "GatewaySettings": ".gateway.settings",
-    "LlmGateway": ".gateway.component",
-    "LlmGatewayArgs": ".gateway.component",
+    "LlmGateway": ".gateway.container",
+    "LlmGatewayArgs": ".gateway.container",
     "ClusterGateway": ".gateway.cluster",
     "ClusterGatewayArgs": ".gateway.cluster",
     "LlmRoute": ".llm.plan",

@@ -55,6 +55,9 @@ class StackSettings(LlmSettings):
     )
 
     target: Literal["docker", "kubernetes"] = Field("docker", description="Where OpenHands runs: docker or kubernetes.")
+    distribution: Literal["app-server"] = Field(
+        "app-server", description="Which OpenHands the stack deploys: app-server, the open-source app server at "
+                                  "openhands-zai:release.version (1.11.0), on either target.")
     release: ReleaseSettings = Field(
         ReleaseSettings(),
         description="The OpenHands release both targets run: {version (1.11.0), imageDigest (sha256:...), "

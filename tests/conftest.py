@@ -1,6 +1,19 @@
 import os
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # LiteLLM fetches its model-cost map from the internet at import unless told not to.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+
+@pytest.fixture(autouse=True)
+def _component_tests_run_on_their_own_engine():
+    """A test that planned a whole program in this process installed that program's mocks; the
+    component tests (tests/mock_engine.py) get theirs back before each test."""
+    engine = sys.modules.get("tests.mock_engine")
+    if engine is not None:
+        engine.install()
+    yield

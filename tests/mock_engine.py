@@ -5,6 +5,7 @@ replace each other's mocks, and the first module's tests would look at an empty 
 """
 
 import pulumi
+from pulumi.runtime import settings as runtime_settings
 
 from openhands_zai.testing import SECRET_SIG, SIG_KEY, ProviderLikeMocks
 
@@ -31,7 +32,15 @@ class RecordingMocks(ProviderLikeMocks):
 
 
 MOCKS = RecordingMocks()
-pulumi.runtime.set_mocks(MOCKS, project="openhands-zai", stack="test", preview=False)
+
+
+def install() -> None:
+    """This module's mocks as the process's engine. Again before every program: a whole-program
+    plan run in the same process (`openhands-zai plan` in-process, run_program) installs its own."""
+    runtime_settings.set_root_resource(None)  # type: ignore[arg-type]  # a fresh root stack, as engine.py does
+    pulumi.runtime.set_mocks(MOCKS, project="openhands-zai", stack="test", preview=False)
+    pulumi.runtime.register_stack_transformation(_record_options)  # on that root
+
 
 # Resource options are invisible to mocks; a stack transformation sees them.
 OPTIONS = {}
@@ -42,7 +51,7 @@ def _record_options(args):
     return None
 
 
-pulumi.runtime.register_stack_transformation(_record_options)
+install()
 
 
 def unwrap(value):
@@ -60,6 +69,7 @@ def deploy(program):
     fetched out so a missing result fails loudly instead of skipping the checks.
     """
     resolved = {}
+    install()
     # Each program is a stack of its own: what EC2 refuses twice (routes, rules) starts empty.
     MOCKS.routes.clear()
     MOCKS.egress_rules.clear()

@@ -16,9 +16,16 @@ from tests.conftest import ROOT
 
 PACKAGE = ROOT / "components"
 # The concerns a stack configures: each has its settings model, its pure planner and (where it
-# declares resources) its ComponentResource, in files named alike.
-CONCERNS = {"llm": False, "docker": True, "instances": True, "kubernetes": True, "secret": True, "network": True,
-            "gateway": True}
+# declares resources) its ComponentResources: `component.py`, or one module per target it runs on.
+CONCERNS = {"llm": (), "docker": ("component.py",), "instances": ("component.py",),
+            "kubernetes": ("component.py",), "secret": ("component.py",), "network": ("component.py",),
+            "gateway": ("container.py", "cluster.py")}
+# Which concern stands on which: a concern imports only concerns of a lower tier (and the base
+# modules). Two concerns of one tier are siblings and never import each other; what both need
+# goes below them (kube.py, containers.py, aws_ids.py, ...). The LLM description is what every
+# workload renders; the gateway, the key and the network are built for the targets; the targets
+# run OpenHands; instances are several Docker targets.
+TIERS = {"llm": 1, "secret": 2, "network": 2, "gateway": 2, "docker": 3, "kubernetes": 3, "instances": 4}
 # Files past ~300 lines that are one cohesive thing.
 LONG = {"stack.py": "the stack model: every key, its cross-concern checks, the readers",
         "guardrails/checks.py": "the guardrails' rule set, mandatory and advisory"}
@@ -31,13 +38,17 @@ ALLOWED = {
     "stack": {"base", "settings"},
     "cli": {"base", "settings", "plan", "stack", "cli", "testing"},
     "testing": {"base"},
-    "api": {"base", "settings", "plan", "component", "stack"},  # __init__.py: lazy re-exports
+    "api": {"base", "settings", "plan", "component", "stack", "program"},  # __init__.py: lazy re-exports
+    # program.py: the one composition; it alone imports every concern's components and both targets.
+    "program": {"base", "settings", "plan", "component", "stack", "program"},
 }
 
 
-BASE = {"errors", "fields", "aws_ids", "images", "release", "zai_key", "guardrails.labels", "llm.catalogue", "llm.endpoints"}
-# Resources both targets' components create (the server's random keys).
-SHARED_COMPONENTS = {"server_keys"}
+BASE = {"errors", "fields", "aws_ids", "images", "release", "zai_key", "guardrails.labels", "llm.catalogue",
+        "llm.endpoints", "kube", "containers", "outputs"}
+# Resources several concerns' components create (random keys, a pulled image).
+SHARED_COMPONENTS = {"server_keys", "remote_image"}
+PROGRAM = {"program", "key_assignment"}
 
 
 def module_name(path: Path) -> str:
@@ -52,6 +63,8 @@ def role(name: str) -> str:
         return "cli"
     if name in ("stack", "testing"):
         return name
+    if name in PROGRAM:
+        return "program"
     if name in BASE or name.endswith(".__init__"):  # a concern's __init__ is its docstring
         return "base"
     if name.startswith("guardrails."):
@@ -63,8 +76,8 @@ def role(name: str) -> str:
     # network/dns_firewall.py and network/host.py: the resolver's firewall, the Docker host's template.
     # kubernetes/auth.py: the login in front of the UI, planned like the rest of the cluster.
     return {"settings": "settings", "plan": "plan", "component": "component", "eks": "component",
-            "cluster": "component", "routing": "component", "dns_firewall": "component", "host": "component",
-            "auth": "plan"}[name.split(".")[-1]]
+            "cluster": "component", "container": "component", "routing": "component", "dns_firewall": "component",
+            "host": "component", "auth": "plan"}[name.split(".")[-1]]
 
 
 def _exists(name: str) -> bool:
@@ -102,10 +115,46 @@ def test_server_plugins_import_nothing_of_the_bundle():
 
 
 def test_each_concern_has_the_same_rooms():
-    for concern, declares_resources in CONCERNS.items():
+    for concern, components in CONCERNS.items():
         rooms = {p.name for p in (PACKAGE / concern).glob("*.py")}
-        expected = {"__init__.py", "settings.py", "plan.py"} | ({"component.py"} if declares_resources else set())
+        expected = {"__init__.py", "settings.py", "plan.py", *components}
         assert expected <= rooms, (concern, sorted(expected - rooms))
+
+
+def direction_problem(importer: str, imported: str) -> str | None:
+    """Why `importer` may not import `imported` across concerns (None: it may)."""
+    mine, theirs = importer.split(".")[0], imported.split(".")[0]
+    if mine == theirs or mine not in TIERS or theirs not in TIERS or imported in BASE:
+        return None
+    if TIERS[theirs] == TIERS[mine]:
+        return f"{importer} imports {imported}: {mine} and {theirs} are sibling concerns (move what both need below them)"
+    if TIERS[theirs] > TIERS[mine]:
+        return f"{importer} imports {imported}: {theirs} stands on {mine}, not the other way round"
+    return None
+
+
+def test_the_direction_rule_refuses_a_sibling_and_an_arrow_up():
+    # The arrows 0.10 had: the gateway's planner used the cluster target's, and the cluster target
+    # built the gateway.
+    assert "sibling" in direction_problem("docker.component", "kubernetes.plan")
+    assert "sibling" in direction_problem("secret.plan", "network.plan")
+    assert "stands on" in direction_problem("gateway.plan", "kubernetes.plan")
+    assert direction_problem("kubernetes.component", "network.plan") is None
+    assert direction_problem("gateway.plan", "kube") is None
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_concern_imports_a_sibling_or_one_that_stands_on_it(path):
+    assert set(TIERS) == set(CONCERNS)
+    problems = [direction_problem(module_name(path), imported) for imported in imports_of(path)]
+    assert not [p for p in problems if p], problems
+
+
+def test_only_the_program_builds_on_both_targets():
+    # The stack model reads both targets' settings; only the program composes their components.
+    for path in MODULES:
+        targets = {name.split(".")[0] for name in imports_of(path) if role(name) != "settings"} & {"docker", "kubernetes"}
+        assert len(targets) < 2 or role(module_name(path)) in ("program", "cli", "api"), path
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))

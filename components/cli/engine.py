@@ -13,6 +13,7 @@ in PRIVATE_API, and a test fails loudly when the pinned SDK changes one of them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -143,6 +144,20 @@ def _config_passed_as_the_cli_does(config: dict[str, str], secret_keys: list[str
                 os.environ[name] = value
 
 
+def _settle() -> None:
+    """A program that failed leaves registrations in flight on the SDK's event loop (the engine
+    stops at the first error). In a process that plans again (the test suite, a tool planning
+    several stacks) they would run on against the next program's mocks: cancel them, let them end."""
+    loop = asyncio.get_event_loop()
+    if loop.is_running():
+        return
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+
+
 def run_program(project_dir: Path, project: str, stack: str, config: dict[str, str],
                 secret_keys: list[str]) -> Recording:
     """Evaluate `project_dir/__main__.py` as `pulumi up` would, against mocks (preview=False)."""
@@ -169,6 +184,9 @@ def run_program(project_dir: Path, project: str, stack: str, config: dict[str, s
         runpy.run_path(str(program), run_name="__main__")
 
     with _config_passed_as_the_cli_does(config, secret_keys):
-        _sync_await(run_in_stack(run))
+        try:
+            _sync_await(run_in_stack(run))
+        finally:
+            _settle()
     recording.generated_secrets = set(mocks.generated_secrets)
     return recording

@@ -277,14 +277,19 @@ def test_a_security_group_that_does_not_exist_fails(account):
 
 def test_the_shipped_examples_export_what_verify_reads():
     import ast
+    import dataclasses
 
+    from openhands_zai.outputs import GROUPS, camel
     from tests.conftest import ROOT
 
     seen: set[str] = set()
-    for program in (ROOT / "__main__.py", ROOT / "examples" / "existing-cluster" / "__main__.py"):
-        exported = {node.args[0].value for node in ast.walk(ast.parse(program.read_text()))
-                    if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "export"
-                    and isinstance(node.args[0], ast.Constant)}
+    # The bundle's program exports StackOutputs: each group whole, when the stack has that concern.
+    groups = [{camel(f.name) for f in dataclasses.fields(group)} for group in GROUPS]
+    example = ROOT / "examples" / "existing-cluster" / "__main__.py"
+    examples = [{node.args[0].value for node in ast.walk(ast.parse(example.read_text()))
+                 if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "export"
+                 and isinstance(node.args[0], ast.Constant)}]
+    for program, exported in [*(("__main__.py", names) for names in groups), *((example, n) for n in examples)]:
         if "securityGroupId" in exported:
             assert {"expectedEgress", "prefixListId", "allowCidrs"} <= exported, program
         if "firewallArn" in exported:

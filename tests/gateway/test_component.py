@@ -5,17 +5,10 @@ import json
 
 import pulumi
 import pulumi_docker as docker
-import pulumi_kubernetes as k8s
 import yaml
 
-from openhands_zai import (
-    LlmGateway,
-    LlmGatewayArgs,
-    OpenHandsCluster,
-    OpenHandsClusterArgs,
-    OpenHandsContainer,
-    OpenHandsContainerArgs,
-)
+from openhands_zai import LlmGateway, LlmGatewayArgs, OpenHandsContainer, OpenHandsContainerArgs
+from openhands_zai import deploy as deploy_stack
 from tests.helpers import SENTINEL_KEY, settings
 from tests.mock_engine import MOCKS, OPTIONS, deploy, unwrap
 
@@ -32,8 +25,9 @@ def test_docker_gateway_holds_the_key_and_openhands_only_the_gateways():
     def program():
         host = docker.Provider("gwd-host", host="unix:///var/run/docker.sock")
         on_host = pulumi.ResourceOptions(providers=[host])
-        gateway = LlmGateway("gwd-gateway", LlmGatewayArgs(settings=stack.llm_gateway, llm=stack.llm,
-                                                           docker=stack.docker, zai_api_key=SENTINEL_KEY), opts=on_host)
+        gateway = LlmGateway("gwd-gateway", LlmGatewayArgs(
+            settings=stack.llm_gateway, llm=stack.llm, zai_api_key=SENTINEL_KEY,
+            app_container_name=stack.docker.container_name, sandbox_gateway=stack.docker.sandbox_gateway), opts=on_host)
         server = OpenHandsContainer("gwd-openhands", OpenHandsContainerArgs(
             llm=stack.llm, release=stack.release.pinned, docker=stack.docker, api_key=gateway.key,
             debug=stack.debug, route=gateway.route), opts=on_host)
@@ -77,40 +71,39 @@ def test_docker_gateway_holds_the_key_and_openhands_only_the_gateways():
 
 
 def test_cluster_gateway_gets_the_key_by_reference_and_openhands_the_gateways():
+    # Composed as every stack composes it: by the program, the gateway beside OpenHandsCluster.
     stack = settings(target="kubernetes", gateway={"replicas": 2},
                      egress={"vpcId": "vpc-0a1b2c3d", "allowCidrs": ["10.90.0.0/16"]},
                      kubernetes={"secretSync": "direct"})
-    made = {}
 
     def program():
-        provider = k8s.Provider("gwc-k8s", kubeconfig="{}")
-        made["cluster"] = OpenHandsCluster("gwc", OpenHandsClusterArgs(
-            settings=stack.kubernetes, llm=stack.llm, release=stack.release.pinned, debug=stack.debug,
-            api_key=SENTINEL_KEY, egress=stack.egress, gateway=stack.llm_gateway),
-            opts=pulumi.ResourceOptions(providers=[provider]))
-        return pulumi.Output.all(made["cluster"].gateway.key, made["cluster"].gateway.url)
+        outputs = deploy_stack(stack, api_key=SENTINEL_KEY, stack="gwc")
+        return pulumi.Output.all(outputs.gateway.gateway_key, outputs.gateway.gateway_url)
 
     key, url = deploy(program)
     assert url == "http://openhands-gateway.openhands.svc.cluster.local:4000"
-    created = created_under("gwc")
-    zai, secret = unwrap(created["gwc-llm"].inputs["stringData"])
+    created = {**created_under("openhands"), "openhands": MOCKS.created["openhands"]}
+    zai, secret = unwrap(created["openhands-llm"].inputs["stringData"])
     assert secret and zai == {"api-key": SENTINEL_KEY}
-    assert created["gwc-llm"].inputs["metadata"]["name"] == "zai-api-key"
-    client, secret = unwrap(created["gwc-gateway-client"].inputs["stringData"])
+    assert created["openhands-llm"].inputs["metadata"]["name"] == "zai-api-key"
+    client, secret = unwrap(created["openhands-gateway-client"].inputs["stringData"])
     assert secret and client["api-key"] == key
     assert json.loads(client["settings.json"])["agent_settings"]["llm"]["base_url"] == url
-    master, secret = unwrap(created["gwc-gateway-key"].inputs["stringData"])
+    master, secret = unwrap(created["openhands-gateway-key"].inputs["stringData"])
     assert secret and master == {"master-key": key}
     for name, args in created.items():
-        if name != "gwc-llm":
+        if name != "openhands-llm":
             assert SENTINEL_KEY not in json.dumps(args.inputs), name
-    assert created["gwc-gateway-proxy"].inputs["spec"]["replicas"] == 2
-    assert created["gwc-gateway-disruption-budget"].inputs["spec"]["minAvailable"] == 1
+    assert created["openhands-gateway-proxy"].inputs["spec"]["replicas"] == 2
+    assert created["openhands-gateway-disruption-budget"].inputs["spec"]["minAvailable"] == 1
+    # The gateway's objects are in the namespace OpenHandsCluster made.
+    assert created["openhands-gateway-config"].inputs["metadata"]["namespace"] == "openhands"
     # OpenHands' egress allow-list lets it reach the gateway; the gateway's own reaches DNS and the allow-list.
     (allow,) = [a for n, a in created.items() if a.inputs.get("metadata", {}).get("name") == "openhands-egress"]
     assert {"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "openhands-gateway"}}}],
             "ports": [{"protocol": "TCP", "port": 4000}]} in allow.inputs["spec"]["egress"]
-    policy = created["gwc-gateway-network-policy"].inputs["spec"]
+    policy = created["openhands-gateway-network-policy"].inputs["spec"]
     assert [rule["to"][0]["ipBlock"]["cidr"] for rule in policy["egress"] if "ipBlock" in rule["to"][0]] == \
         ["10.90.0.0/16"]
-    assert OPTIONS["gwc-gateway"].parent is made["cluster"]
+    # Beside the cluster, not under it: a stack root's child (its old place is its alias, tests/program).
+    assert OPTIONS["openhands-gateway"].parent is None
