@@ -21,8 +21,6 @@ class KeyAssignment:
     zai_key_from: Literal["stack", "secrets-manager"]
     # The one workload that gets the Z.AI key.
     zai_key_holder: Literal["openhands", "gateway"]
-    # What OpenHands sends with its LLM calls: the Z.AI key, or the gateway's key along its route.
-    openhands_sends: Literal["zai-key", "gateway-key"]
     # How the Z.AI key reaches a cluster: by reference (the External Secrets Operator reads Secrets
     # Manager in the cluster), or as a Pulumi secret written into a Kubernetes Secret. None on Docker.
     cluster_delivery: Literal["external-secrets", "pulumi-secret"] | None
@@ -31,6 +29,11 @@ class KeyAssignment:
     def gateway_holds_the_zai_key(self) -> bool:
         return self.zai_key_holder == "gateway"
 
+    @property
+    def openhands_sends(self) -> Literal["zai-key", "gateway-key"]:
+        """What OpenHands sends with its LLM calls: the Z.AI key, or the gateway's along its route."""
+        return "gateway-key" if self.gateway_holds_the_zai_key else "zai-key"
+
 
 def assign_keys(settings: StackSettings) -> KeyAssignment:
     gateway = settings.llm_gateway is not None
@@ -38,7 +41,6 @@ def assign_keys(settings: StackSettings) -> KeyAssignment:
     return KeyAssignment(
         zai_key_from="secrets-manager" if settings.secret is not None else "stack",
         zai_key_holder="gateway" if gateway else "openhands",
-        openhands_sends="gateway-key" if gateway else "zai-key",
         cluster_delivery=None if kube is None else
         "external-secrets" if kube.secret_sync == "external-secrets" else "pulumi-secret",
     )

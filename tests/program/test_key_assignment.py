@@ -16,20 +16,22 @@ EXTERNAL = {"target": "kubernetes", "secret": {}, "kubernetes": {"secretSync": "
 
 
 @pytest.mark.parametrize("raw, expected", [
-    ({}, KeyAssignment("stack", "openhands", "zai-key", None)),
-    (SECRET, KeyAssignment("secrets-manager", "openhands", "zai-key", None)),
-    (GATEWAY, KeyAssignment("stack", "gateway", "gateway-key", None)),
-    ({**SECRET, **GATEWAY}, KeyAssignment("secrets-manager", "gateway", "gateway-key", None)),
-    (DIRECT, KeyAssignment("stack", "openhands", "zai-key", "pulumi-secret")),
-    ({**DIRECT, **GATEWAY}, KeyAssignment("stack", "gateway", "gateway-key", "pulumi-secret")),
-    (EXTERNAL, KeyAssignment("secrets-manager", "openhands", "zai-key", "external-secrets")),
-    ({**EXTERNAL, **GATEWAY}, KeyAssignment("secrets-manager", "gateway", "gateway-key", "external-secrets")),
-    ({"gateway": {"enabled": False}}, KeyAssignment("stack", "openhands", "zai-key", None)),
+    ({}, KeyAssignment("stack", "openhands", None)),
+    (SECRET, KeyAssignment("secrets-manager", "openhands", None)),
+    (GATEWAY, KeyAssignment("stack", "gateway", None)),
+    ({**SECRET, **GATEWAY}, KeyAssignment("secrets-manager", "gateway", None)),
+    (DIRECT, KeyAssignment("stack", "openhands", "pulumi-secret")),
+    ({**DIRECT, **GATEWAY}, KeyAssignment("stack", "gateway", "pulumi-secret")),
+    (EXTERNAL, KeyAssignment("secrets-manager", "openhands", "external-secrets")),
+    ({**EXTERNAL, **GATEWAY}, KeyAssignment("secrets-manager", "gateway", "external-secrets")),
+    ({"gateway": {"enabled": False}}, KeyAssignment("stack", "openhands", None)),
 ], ids=["docker", "docker+secret", "docker+gateway", "docker+secret+gateway", "cluster-direct",
         "cluster-direct+gateway", "cluster-external", "cluster-external+gateway", "gateway-disabled"])
 def test_one_holder_of_the_zai_key_per_stack(raw, expected):
     assigned = assign_keys(settings(**raw))
     assert assigned == expected
+    assert assigned.openhands_sends == ("gateway-key" if "gateway" in raw and raw["gateway"].get("enabled", True)
+                                        else "zai-key")
     # Never both: whoever does not hold the Z.AI key holds the gateway's.
     assert (assigned.zai_key_holder == "gateway") == (assigned.openhands_sends == "gateway-key")
     assert assigned.gateway_holds_the_zai_key is (assigned.zai_key_holder == "gateway")
