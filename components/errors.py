@@ -121,7 +121,7 @@ class _Place:
     optional: bool = False
 
 
-def _unwrap(annotation: Any) -> tuple[Any, list[Any], bool]:
+def unwrap(annotation: Any) -> tuple[Any, list[Any], bool]:
     metadata: list[Any] = []
     optional = False
     while True:
@@ -139,7 +139,7 @@ def _unwrap(annotation: Any) -> tuple[Any, list[Any], bool]:
             return annotation, metadata, optional
 
 
-def _is_model(annotation: Any) -> bool:
+def is_model(annotation: Any) -> bool:
     from pydantic import BaseModel
 
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
@@ -162,9 +162,9 @@ def _locate(model: type[BaseModel], location: Sequence[str | int], known: int) -
     index = 0
     while index < len(steps):
         step = steps[index]
-        annotation, extra, optional = _unwrap(annotation)
+        annotation, extra, optional = unwrap(annotation)
         metadata += extra
-        if _is_model(annotation):
+        if is_model(annotation):
             owner, field = annotation, (_field(annotation, step) if index < known else None)
             if field is None:
                 return _Place(tuple(steps), owner, None, [])
@@ -180,11 +180,11 @@ def _locate(model: type[BaseModel], location: Sequence[str | int], known: int) -
         else:
             return _Place(tuple(steps), owner, None, [])
         index += 1
-    annotation, extra, optional = _unwrap(annotation)
+    annotation, extra, optional = unwrap(annotation)
     return _Place(tuple(steps), owner, annotation, metadata + extra, optional)
 
 
-def _bounds(metadata: list[Any]) -> str:
+def bounds_text(metadata: list[Any]) -> str:
     parts = []
     for name, sign in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<")):
         for item in metadata:
@@ -210,13 +210,13 @@ def describe(item: Any, place: _Place) -> str:
         return f"is required; {hint}" if hint else "is required"
     if kind in _NUMERIC:
         number = "an integer" if place.annotation is int else "a number"
-        bounds = _bounds(place.metadata)
+        bounds = bounds_text(place.metadata)
         return f"must be {number}{' ' + bounds if bounds else ''}{got}"
     if kind in _FLAG:
         return f"must be true or false{' or null' if place.optional else ''}{got}"
     if kind == "literal_error" and get_origin(place.annotation) is Literal:
         return f"must be one of {', '.join(map(str, get_args(place.annotation)))}{got}"
-    if kind in ("model_type", "model_attributes_type") and _is_model(place.annotation):
+    if kind in ("model_type", "model_attributes_type") and is_model(place.annotation):
         return f"must be a map with keys {', '.join(_aliases(place.annotation))}"
     if kind.startswith("value_error"):
         return str(item["msg"]).removeprefix("Value error, ")

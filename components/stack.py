@@ -60,11 +60,12 @@ class StackSettings(LlmSettings):
                                   "openhands-zai:release.version (1.11.0), on either target.")
     release: ReleaseSettings = Field(
         ReleaseSettings(),
-        description="The OpenHands release both targets run: {version (1.11.0), imageDigest (sha256:...), "
-                    "agentServerImageDigest (sha256:..., the cluster target's sidecar)}.")
+        description=(
+            "The OpenHands release both targets run, and the image digests you verified."))
     debug: DebugSettings = Field(
         DebugSettings(),
-        description="Logging toggles: {debug (DEBUG), logAllEvents (LOG_ALL_EVENTS), debugLlm (DEBUG_LLM)}.")
+        description=(
+            "The server's logging toggles."))
     tags: Tags = Field(
         {},
         description="Tags on every AWS resource and labels on the Docker container, e.g. {owner, cost-center, "
@@ -72,48 +73,39 @@ class StackSettings(LlmSettings):
                     "environment is the stack's name unless set).")
     docker: DockerSettings | None = Field(
         None, validate_default=True,
-        description="Docker target (unset: the defaults): {host (unix:///var/run/docker.sock or ssh://user@host), "
-                    "port (3000), listenAddress (127.0.0.1), sandboxGateway (172.17.0.1), stateVolume (openhands-state), "
-                    "containerName (openhands-app), extraEnv}.")
+        description=(
+            "The Docker target: the host, the published port, the container and its state volume (unset: the "
+            "defaults). Refused on a Kubernetes stack."))
     eks: EksSettings | None = Field(
-        None, description="Create an EKS cluster for the Kubernetes target: {version, subnetIds, nodeInstanceTypes, "
-                          "nodeCount, securityGroupIds}.")
+        None, description=(
+            "Create an EKS cluster for the Kubernetes target (unset: deploy to the cluster of "
+            "kubernetes.kubeconfig)."))
     secret: SecretSettings | None = Field(
-        None, description="Keep the key in AWS Secrets Manager (unset: the key goes from the stack straight to "
-                          "OpenHands): {name, kmsKeyArn, recoveryWindowInDays (7-30), replicaRegions, readerRoleArns, "
-                          "createReaderRole (true | {ec2: true} | {irsa: {oidcProviderArn, namespace, "
-                          "serviceAccount: openhands-secret-sync}} | {principalArns}), operatorArns (who else may "
-                          "read it: those who rotate), readerVpcEndpointIds (the readers only through these), "
-                          "rotationManaged, tags}.")
+        None, description=(
+            "Keep the Z.AI key in AWS Secrets Manager, encrypted with KMS and readable by named roles only "
+            "(unset: no AWS; the key goes from the stack straight to its consumer)."))
     kubernetes: KubernetesSettings | None = Field(
         None, validate_default=True,
-        description="Kubernetes target: {kubeconfig, context, namespace, replicas (1), resources, storage: {size, "
-                    "className}, ingress: {host, className, tlsSecretName, annotations}, secretSync (external-secrets "
-                    "| direct), serviceAccountRoleArn (the secret sync's role), cilium, runtime: {kind: "
-                    "agent-server-sidecar}, auth: {provider (oauth2-proxy | alb-oidc | alb-cognito), issuerUrl, "
-                    "clientId, clientSecretName, allowedEmailDomains, authorizationEndpoint, tokenEndpoint, "
-                    "userInfoEndpoint, userPoolArn, userPoolClientId, userPoolDomain, certificateArn, "
-                    "loadBalancerCidrs, sessionHours}, allowUnauthenticated (false)}.")
+        description=(
+            "The Kubernetes target: where in the cluster, its size, how the UI is reached and signed in to, "
+            "how the key gets there. Refused on a Docker stack."))
     peering: PeeringSettings | None = Field(
-        None, description="VPC peering (unset: none): {vpcId, vpcCidr, routeTableIds, peerVpcId, peerCidr, "
-                          "peerRouteTableIds, peerOwnerId, peerRegion, peerRoleArn, allowRemoteDnsResolution}.")
+        None, description=(
+            "VPC peering between the OpenHands VPC and a peer (unset: none)."))
     egress: EgressSettings | None = Field(
-        None, description="Egress allow-list (unset: none): {vpcId, allowCidrs, allowDomains (default: the "
-                          "endpoint's host), ports ([443]), dnsResolverCidr, allowInsecureEgress, firewall: {enabled, "
-                          "subnets: [{subnetId, availabilityZone}], protectedSubnets: [{subnetId, availabilityZone}], "
-                          "internetGatewayId, deleteProtection, allowHttpsToFirewall}, dnsFirewall (true: the VPC "
-                          "resolver answers the allowed names only), dnsAllowDomains}.")
+        None, description=(
+            "The egress allow-list: security group, prefix list, DNS Firewall and optionally a Network "
+            "Firewall, so OpenHands reaches Z.AI and little else (unset: none)."))
     instances: Annotated[tuple[InstanceSettings, ...], Hint("a non-empty list of instances")] | None = Field(
-        None, description="Several named OpenHands instances (e.g. one per team) sharing the key, secret and network, "
-                    "each {name, profiles (merged over the stack's), defaultProfile, fallbackProfiles, port (default "
-                    "docker.port + index)}; its container and volume are docker.containerName/stateVolume + '-' + "
-                    "name. Docker target.")
+        None, description=(
+            "Several named OpenHands instances on one Docker host (e.g. one per team), sharing the key, "
+            "secret and network; each inherits the stack's profiles, defaultProfile and fallbackProfiles "
+            "unless it sets them. Docker target only."))
     gateway: GatewaySettings | None = Field(
-        None, description="The LLM gateway, a LiteLLM proxy that alone holds the Z.AI key (unset: OpenHands calls "
-                          "Z.AI with the key): {enabled, version (1.108.7), imageDigest, port (4000), "
-                          "maxParallelRequests (2), rpm, tpm, numRetries (2), retryAfter (5), timeout (600), cache "
-                          "(false), replicas (1), resources}. Profiles become its models, fallbackProfiles its "
-                          "fallbacks.")
+        None, description=(
+            "The LLM gateway, a LiteLLM proxy beside OpenHands that alone holds the Z.AI key (unset: "
+            "OpenHands calls Z.AI with the key itself). Profiles become its models, fallbackProfiles its "
+            "fallbacks."))
 
     @model_validator(mode="before")
     @classmethod
@@ -301,7 +293,7 @@ class StackSettings(LlmSettings):
             found.append(f"{config_key('gateway')} on the Docker target: the OpenHands container holds the Docker "
                          "socket (root on the host), so it, and an agent that escapes its sandbox, can read the "
                          "gateway's Z.AI key with `docker inspect`; the gateway keeps the key out of the sandboxes, "
-                         "not out of the app (README: Security)")
+                         "not out of the app (docs/security.md)")
         return tuple(dict.fromkeys(found))
 
     @property
@@ -315,7 +307,7 @@ class StackSettings(LlmSettings):
                          "plan \"is intended for individual use by the subscriber\" and that sharing one \"may be "
                          "considered improper usage\" (throttling, then a ban; docs.z.ai/devpack/usage-policy). For a "
                          "team, use zaiEndpoint: general with a pay-as-you-go API key, or one Coding Plan key per "
-                         "person (README: \"One key, one person\")")
+                         "person (docs/models.md: \"One key, one person\")")
         release = self.release.pinned
         if self.fallback_profiles and not release.keeps_fallbacks and self.llm_gateway is None:
             found.append(f"{config_key('fallbackProfiles')}: OpenHands {release.version} drops fallback_strategy when "

@@ -130,7 +130,7 @@ def test_the_browser_reaches_the_conversation_websocket(deployment, request):
     parts = urlsplit(url)
     if deployment.target == "kubernetes":
         # A browser stands outside the pod and reaches it through the Ingress; the app hands out the
-        # sidecar on the pod's loopback. Known gap (README, "The sandbox"): flips when solved.
+        # sidecar on the pod's loopback. Known gap (docs/kubernetes.md, "The sandbox"): flips when solved.
         request.applymarker(pytest.mark.xfail(strict=True, reason="V1's browser path through the Ingress "
                                                                   "is not solved on the cluster target"))
         assert parts.hostname not in ("127.0.0.1", "localhost"), f"the app hands out {parts.netloc}"

@@ -10,7 +10,7 @@ answers like Z.AI does for the cases the commands must explain:
 - `delay` seconds before every answer (slow responses, timeouts); `fail_status` to answer
   every request with that HTTP status (an outage).
 
-Run by hand for the README's walk-through: `python -m tests.fake_zai --port 8099 --key KEY...`.
+Run by hand for the walk-through in docs/secret.md: `python -m tests.fake_zai --port 8099 --key KEY...`.
 """
 
 from __future__ import annotations

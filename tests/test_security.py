@@ -1,4 +1,4 @@
-"""The security claims of the README's "Security" section, checked on the rendered plans of the
+"""The security claims of docs/security.md, checked on the rendered plans of the
 shipped prod, staging and build-host stacks (`openhands-zai plan`, the program under Pulumi's mocks).
 
 Each test reads the objects a real `pulumi up` would create and reasons over them the way the

@@ -81,11 +81,12 @@ def parser() -> argparse.ArgumentParser:
     verify.add_argument("--region", help="AWS region of the stack (default: the boto3 chain)")
     verify.add_argument("--format", choices=("text", "json"), default="text")
 
-    schema = commands.add_parser("schema", help="check (or --write) Pulumi.yaml's config block against the "
-                                                "settings models; --json prints their JSON Schema")
+    schema = commands.add_parser("schema", help="check (or --write) Pulumi.yaml's config block and "
+                                                "docs/reference/config.md against the settings models; --json "
+                                                "prints their JSON Schema")
     action = schema.add_mutually_exclusive_group()
-    action.add_argument("--write", action="store_true", help="regenerate the config block (inside the current "
-                                                             "directory only)")
+    action.add_argument("--write", action="store_true", help="regenerate the config block and the reference page "
+                                                             "(inside the current directory only)")
     action.add_argument("--json", action="store_true", help="print the stack settings' JSON Schema")
     schema.add_argument("--project-dir", default=".", help=project_help)
     return root

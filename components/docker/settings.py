@@ -44,16 +44,27 @@ class DockerSettings(SettingsModel):
     """The Docker host, the published port, the container and its state volume."""
 
     host: Annotated[str, Field(pattern=r"^(unix:///\S+|ssh://([^\s/@]+@)?[^\s/@]+)$"),
-                    Hint("a local socket (unix:///var/run/docker.sock) or ssh://[user@]host[:port]")] = \
-        "unix:///var/run/docker.sock"
-    port: Port = 3000
-    listen_address: IpAddress = "127.0.0.1"
+                    Hint("a local socket (unix:///var/run/docker.sock) or ssh://[user@]host[:port]")] = Field(
+        "unix:///var/run/docker.sock", description=(
+        "The Docker daemon: the local socket, or ssh://[user@]host[:port] for a remote host (your SSH "
+        "agent and known_hosts)."))
+    port: Port = Field(3000, description=(
+        "The port the OpenHands UI is published on."))
+    listen_address: IpAddress = Field("127.0.0.1", description=(
+        "The address the port is published on: loopback by default, so only the host itself (or an SSH "
+        "tunnel) reaches the UI; 0.0.0.0 publishes it to every network the host is on (the plan warns)."))
     # Docker's default bridge gateway (docker0): sandboxes reach the app there as
     # host.docker.internal. Set it when the daemon's bridge uses another address (`bip`).
     sandbox_gateway: IpAddress = Field("172.17.0.1", description=(
         "The Docker bridge gateway address (docker0) where agent-server sandboxes call the app back; "
         "the app port is published there as well as on listenAddress."))
-    state_volume: DockerName = "openhands-state"
-    container_name: DockerName = "openhands-app"
-    extra_env: Annotated[dict[EnvName, EnvValue], Hint("a map of variable name to string value")] = \
-        Field(default_factory=dict)
+    state_volume: DockerName = Field("openhands-state", description=(
+        "The named volume holding OpenHands' state (settings, secrets, conversations): kept across "
+        "upgrades, and `pulumi destroy` leaves it in place."))
+    container_name: DockerName = Field("openhands-app", description=(
+        "The server container's name (instances append -<name>)."))
+    extra_env: Annotated[dict[EnvName, EnvValue], Hint("a map of variable name to string value")] = Field(
+        default_factory=dict, description=(
+        "More environment variables for the server container. Variables the bundle owns (LLM_*, DEBUG*, "
+        "OH_PERSISTENCE_DIR, AGENT_SERVER_IMAGE_*, JWT_SECRET, OH_SECRET_KEY, OH_AGENT_SERVER_ENV, "
+        "SANDBOX_HOST_PORT, LITELLM_LOCAL_MODEL_COST_MAP) are refused: change the typed setting instead."))

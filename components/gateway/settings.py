@@ -16,7 +16,7 @@ from ..fields import Flag, Port, SettingsModel, WholeNumber, problem, text_from_
 from ..kube import Resources
 from ..llm.settings import LlmProfile
 
-# The proxy release, chosen on evidence (README "The LLM gateway: which LiteLLM, and why"): the
+# The proxy release, chosen on evidence (docs/gateway.md, "Which LiteLLM, and why"): the
 # 1.108 long-term-support line, whose model map knows the GLM-5 family up to glm-5.3; 1.108.7 is its
 # newest patch whose `litellm[proxy]` installs from PyPI (1.108.8+ need litellm-enterprise
 # 0.1.79.post2, 1.109+ litellm-proxy-extras 0.4.113, 1.110+ a `litellm-proxy` distribution: none

@@ -28,8 +28,11 @@ class InstanceSettings(ProfileChoice):
     unknown_key_hints = ((r"^zaiEndpoint$", "the endpoint is the stack's (openhands-zai:zaiEndpoint) and "
                                             "shared by every instance"),)
 
-    name: InstanceName
-    port: Port | None = None  # None: docker.port + the instance's index
+    name: InstanceName = Field(description=(
+        "The instance's name: its container is <docker.containerName>-<name>, its volume "
+        "<docker.stateVolume>-<name>."))
+    port: Port | None = Field(None, description=(
+        "The instance's port (unset: docker.port plus its index)."))
 
 
 def with_stack_choice(instance: Any, stack: Mapping[str, Any]) -> Any:

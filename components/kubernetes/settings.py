@@ -26,15 +26,22 @@ def _over_default_resources(raw: Any) -> Any:
 
 
 class Storage(SettingsModel):
-    size: Quantity = "20Gi"
-    class_name: KubernetesName | None = None
+    size: Quantity = Field("20Gi", description=(
+        "The size of the volume holding OpenHands' state (a Kubernetes quantity)."))
+    class_name: KubernetesName | None = Field(None, description=(
+        "The StorageClass of that volume (unset: the cluster's default)."))
 
 
 class Ingress(SettingsModel):
-    host: Host
-    class_name: KubernetesName | None = None
-    tls_secret_name: KubernetesName | None = None
-    annotations: Annotated[dict[str, str], Hint("a map of annotation to string value")] = Field(default_factory=dict)
+    host: Host = Field(description=(
+        "The UI's host name."))
+    class_name: KubernetesName | None = Field(None, description=(
+        "The IngressClass (unset: the cluster's default; alb with an ALB login)."))
+    tls_secret_name: KubernetesName | None = Field(None, description=(
+        "The TLS Secret for host; required unless the ALB authenticates (then auth.certificateArn)."))
+    annotations: Annotated[dict[str, str], Hint("a map of annotation to string value")] = Field(
+        default_factory=dict, description=(
+        "More annotations on the Ingress (your controller's own knobs)."))
 
 
 HttpsUrl = Annotated[str, Field(pattern=r"^https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[^\s]*)?$"),
@@ -70,20 +77,37 @@ class AuthSettings(SettingsModel):
 
     provider: Annotated[Literal["oauth2-proxy", "alb-oidc", "alb-cognito"],
                         Hint("oauth2-proxy (any cluster), alb-oidc or alb-cognito (the AWS Load Balancer "
-                             "Controller authenticates)")]
-    issuer_url: HttpsUrl | None = None
-    client_id: Annotated[str, Field(min_length=1, max_length=256)] | None = None
-    client_secret_name: KubernetesName | None = None
-    allowed_email_domains: tuple[EmailDomain, ...] = ()
-    authorization_endpoint: HttpsUrl | None = None
-    token_endpoint: HttpsUrl | None = None
-    user_info_endpoint: HttpsUrl | None = None
-    user_pool_arn: CognitoPoolArn | None = None
-    user_pool_client_id: Annotated[str, Field(pattern=r"^[\w+]+$")] | None = None
-    user_pool_domain: Annotated[str, Field(pattern=r"^[a-z0-9.-]+$")] | None = None
-    certificate_arn: AcmCertificateArn | None = None
-    load_balancer_cidrs: Annotated[tuple[Ipv4Cidr, ...], Hint("a list of CIDRs (the ALB's subnets)")] = ()
-    session_hours: Annotated[WholeNumber, Field(ge=1, le=168)] = 12
+                             "Controller authenticates)")] = Field(description=(
+        "Who signs users in: oauth2-proxy (any cluster), or alb-oidc / alb-cognito (the AWS Load Balancer "
+        "Controller authenticates at the ALB, HTTPS only)."))
+    issuer_url: HttpsUrl | None = Field(None, description=(
+        "The OIDC issuer (oauth2-proxy, alb-oidc)."))
+    client_id: Annotated[str, Field(min_length=1, max_length=256)] | None = Field(None, description=(
+        "The OIDC client id (oauth2-proxy, alb-oidc)."))
+    client_secret_name: KubernetesName | None = Field(None, description=(
+        "A Secret you create in the namespace with the client secret: key client-secret for oauth2-proxy; "
+        "keys clientID and clientSecret for alb-oidc (the controller's format)."))
+    allowed_email_domains: tuple[EmailDomain, ...] = Field((), description=(
+        "Who may sign in through oauth2-proxy: e-mail domains, or * for anyone the provider vouches for."))
+    authorization_endpoint: HttpsUrl | None = Field(None, description=(
+        "The provider's authorization endpoint (alb-oidc)."))
+    token_endpoint: HttpsUrl | None = Field(None, description=(
+        "The provider's token endpoint (alb-oidc)."))
+    user_info_endpoint: HttpsUrl | None = Field(None, description=(
+        "The provider's user-info endpoint (alb-oidc)."))
+    user_pool_arn: CognitoPoolArn | None = Field(None, description=(
+        "The Cognito user pool (alb-cognito)."))
+    user_pool_client_id: Annotated[str, Field(pattern=r"^[\w+]+$")] | None = Field(None, description=(
+        "The Cognito app client id (alb-cognito)."))
+    user_pool_domain: Annotated[str, Field(pattern=r"^[a-z0-9.-]+$")] | None = Field(None, description=(
+        "The Cognito user pool's domain prefix (alb-cognito)."))
+    certificate_arn: AcmCertificateArn | None = Field(None, description=(
+        "The ACM certificate the ALB's HTTPS listener serves (alb-oidc, alb-cognito)."))
+    load_balancer_cidrs: Annotated[tuple[Ipv4Cidr, ...], Hint("a list of CIDRs (the ALB's subnets)")] = Field((), description=(
+        "The ranges of the ALB's subnets: the only sources the UI's pods accept (alb-oidc, alb-cognito); "
+        "0.0.0.0/0 is refused."))
+    session_hours: Annotated[WholeNumber, Field(ge=1, le=168)] = Field(12, description=(
+        "How long a sign-in lasts."))
 
     @model_validator(mode="after")
     def _what_the_provider_needs(self) -> AuthSettings:
@@ -113,31 +137,53 @@ class AuthSettings(SettingsModel):
 class Runtime(SettingsModel):
     # Where OpenHands 1.11 runs the agent in a pod: its Docker sandbox needs a privileged Docker
     # daemon, the remote one OpenHands' closed runtime API, and the process one fails in a container
-    # (README: "The cluster target's sandbox"). The agent-server sidecar needs neither.
+    # (docs/kubernetes.md: "The sandbox, and what it costs"). The agent-server sidecar needs neither.
     kind: Annotated[str, Field(pattern="^agent-server-sidecar$"),
                     Hint("agent-server-sidecar: the process runtime cannot start conversations in a pod on "
                          "OpenHands 1.11, the docker runtime needs a privileged Docker daemon, the remote "
-                         "runtime OpenHands' runtime API (Cloud/Enterprise)")] = "agent-server-sidecar"
+                         "runtime OpenHands' runtime API (Cloud/Enterprise)")] = Field("agent-server-sidecar", description=(
+        "Where the agent runs in the pod: agent-server-sidecar (the agent server beside the app, the only "
+        "runtime that starts conversations unprivileged on OpenHands 1.11)."))
 
 
 class KubernetesSettings(SettingsModel):
     """Where in the cluster OpenHands runs, its size, how it is reached and how it gets the key."""
 
-    kubeconfig: str | None = None
-    context: str | None = None
-    namespace: KubernetesName = "openhands"
-    replicas: Annotated[WholeNumber, Field(ge=1)] = 1
+    kubeconfig: str | None = Field(None, description=(
+        "The kubeconfig file to deploy with (unset: the provider's default, KUBECONFIG or "
+        "~/.kube/config); not with openhands-zai:eks."))
+    context: str | None = Field(None, description=(
+        "The kubeconfig context (unset: its current context); not with openhands-zai:eks."))
+    namespace: KubernetesName = Field("openhands", description=(
+        "The namespace the bundle creates for OpenHands and its gateway."))
+    replicas: Annotated[WholeNumber, Field(ge=1)] = Field(1, description=(
+        "OpenHands' replicas: 1, because 1.11 keeps conversations and settings in a file store on the "
+        "pod's volume."))
     resources: Annotated[Resources, BeforeValidator(_over_default_resources)] = Field(
-        default_factory=lambda: Resources.model_validate(DEFAULT_RESOURCES))
-    storage: Storage = Field(default_factory=Storage)
-    ingress: Ingress | None = None
-    secret_sync: Literal["external-secrets", "direct"] = "external-secrets"
-    service_account_role_arn: IamRoleArn | None = None
-    cilium: Flag = False
-    runtime: Runtime = Field(default_factory=Runtime)
-    auth: AuthSettings | None = None
+        default_factory=lambda: Resources.model_validate(DEFAULT_RESOURCES), description=(
+        "The OpenHands pod's requests and limits; unset sections and quantities keep the defaults."))
+    storage: Storage = Field(default_factory=Storage, description=(
+        "The volume holding OpenHands' state."))
+    ingress: Ingress | None = Field(None, description=(
+        "Publish the UI through an Ingress (unset: reach it with kubectl port-forward). Refused without "
+        "auth unless allowUnauthenticated is true."))
+    secret_sync: Literal["external-secrets", "direct"] = Field("external-secrets", description=(
+        "How the Z.AI key reaches the cluster: external-secrets (the External Secrets Operator syncs it "
+        "from AWS Secrets Manager through IRSA; needs openhands-zai:secret) or direct (the program writes "
+        "the Secret from the stack's key)."))
+    service_account_role_arn: IamRoleArn | None = Field(None, description=(
+        "The IAM role the secret sync's service account (openhands-secret-sync) assumes through IRSA, "
+        "when the bundle does not create it (secret.createReaderRole.irsa)."))
+    cilium: Flag = Field(False, description=(
+        "Add CiliumNetworkPolicies that allow egress by domain name (the cluster runs Cilium)."))
+    runtime: Runtime = Field(default_factory=Runtime, description=(
+        "How conversations run in the pod."))
+    auth: AuthSettings | None = Field(None, description=(
+        "The login in front of the UI (OpenHands open source has no users)."))
     # The one way to expose the UI with no login (a plan warning says what that means).
-    allow_unauthenticated: Flag = False
+    allow_unauthenticated: Flag = Field(False, description=(
+        "Publish the Ingress with no login; the plan warns that whoever reaches it runs code in the "
+        "cluster on your key."))
 
     @model_validator(mode="after")
     def _no_anonymous_ui(self) -> KubernetesSettings:
@@ -177,12 +223,17 @@ class EksSettings(SettingsModel):
     """A new EKS cluster: its version, subnets and managed node group."""
 
     version: Annotated[str, BeforeValidator(text_from_number), Field(pattern=r"^1\.(?:2[89]|3[0-9])$"),
-                       Hint("an EKS Kubernetes version such as 1.33")] = "1.33"
+                       Hint("an EKS Kubernetes version such as 1.33")] = Field("1.33", description=(
+        "The EKS Kubernetes version."))
     subnet_ids: Annotated[tuple[SubnetId, ...], Field(min_length=2),
-                          Hint("a list of at least two subnets (EKS needs two availability zones)")]
-    node_instance_types: Annotated[tuple[InstanceType, ...], Field(min_length=1)] = ("m6i.xlarge",)
-    node_count: Annotated[WholeNumber, Field(ge=1, le=100)] = 2
-    security_group_ids: tuple[SecurityGroupId, ...] = ()
+                          Hint("a list of at least two subnets (EKS needs two availability zones)")] = Field(description=(
+        "The cluster's subnets, in at least two availability zones."))
+    node_instance_types: Annotated[tuple[InstanceType, ...], Field(min_length=1)] = Field(("m6i.xlarge",), description=(
+        "The managed node group's instance types."))
+    node_count: Annotated[WholeNumber, Field(ge=1, le=100)] = Field(2, description=(
+        "The managed node group's size."))
+    security_group_ids: tuple[SecurityGroupId, ...] = Field((), description=(
+        "More security groups for the cluster."))
 
     @field_validator("subnet_ids")
     @classmethod

@@ -61,27 +61,46 @@ class LlmProfile(SettingsModel):
 
     # Before `model`: the catalogue check below reads it.
     allow_unknown_model: Flag = Field(False, description="Use a Z.AI model the catalogue does not know.")
-    model: ModelName
+    model: ModelName = Field(description=(
+        "The Z.AI model (with or without zai/); another model needs allowUnknownModel: true."))
     # Z.AI's API reference: temperature within [0, 1], top_p within (0, 1].
-    temperature: Annotated[Number | None, Field(ge=0, le=1)] = None
-    top_p: Annotated[Number | None, Field(gt=0, le=1)] = None
-    max_input_tokens: Annotated[WholeNumber | None, Field(ge=1)] = None
-    max_output_tokens: Annotated[WholeNumber | None, Field(ge=1)] = None
-    thinking: Flag | None = None  # Z.AI's `thinking: {type: enabled|disabled}`
+    temperature: Annotated[Number | None, Field(ge=0, le=1)] = Field(None, description=(
+        "Sampling temperature, in Z.AI's range (Z.AI advises tuning one of temperature and topP). Unset: "
+        "OpenHands' default."))
+    top_p: Annotated[Number | None, Field(gt=0, le=1)] = Field(None, description=(
+        "Nucleus sampling. Unset: OpenHands' default."))
+    max_input_tokens: Annotated[WholeNumber | None, Field(ge=1)] = Field(None, description=(
+        "The most tokens sent; at most the model's context window (unset: the model's window)."))
+    max_output_tokens: Annotated[WholeNumber | None, Field(ge=1)] = Field(None, description=(
+        "The most tokens in a reply; at most the model's output limit."))
+    thinking: Flag | None = Field(None, description=(
+        "Z.AI's thinking: {type: enabled|disabled}; only on models with thinking (unset: Z.AI's default)."))
     # Z.AI's `reasoning_effort` (GLM-5.2 and later), sent in the body beside `thinking`.
     reasoning_effort: Annotated[Literal[REASONING_EFFORTS] | None,  # type: ignore[valid-type]
-                                Hint(f"one of {', '.join(REASONING_EFFORTS)}")] = None
+                                Hint(f"one of {', '.join(REASONING_EFFORTS)}")] = Field(None, description=(
+        "Z.AI's reasoning_effort (GLM-5.2 and later; unset: Z.AI's default, max); not with thinking: "
+        "false, but none."))
     # OpenHands does not turn native tool calling on for GLM by itself; GLM needs it.
-    native_tool_calling: Flag = True
-    num_retries: Annotated[WholeNumber | None, Field(ge=0)] = None
-    retry_multiplier: Annotated[Number | None, Field(ge=0)] = None
-    retry_max_wait: Annotated[WholeNumber | None, Field(ge=0)] = None
-    retry_min_wait: Annotated[WholeNumber | None, Field(ge=0)] = None  # after max: compared with it
-    timeout: Annotated[WholeNumber | None, Field(ge=1)] = None
-    caching_prompt: Flag | None = None
-    drop_params: Flag | None = None
+    native_tool_calling: Flag = Field(True, description=(
+        "Use the model's function calling (GLM needs it)."))
+    num_retries: Annotated[WholeNumber | None, Field(ge=0)] = Field(None, description=(
+        "Retries on a transient error (HTTP 429, 5xx)."))
+    retry_multiplier: Annotated[Number | None, Field(ge=0)] = Field(None, description=(
+        "The backoff multiplier between retries."))
+    retry_max_wait: Annotated[WholeNumber | None, Field(ge=0)] = Field(None, description=(
+        "The longest wait between retries, in seconds."))
+    retry_min_wait: Annotated[WholeNumber | None, Field(ge=0)] = Field(None, description=(
+        "The shortest wait between retries, in seconds; at most retryMaxWait."))
+    timeout: Annotated[WholeNumber | None, Field(ge=1)] = Field(None, description=(
+        "A request's timeout, in seconds."))
+    caching_prompt: Flag | None = Field(None, description=(
+        "Prompt caching on or off."))
+    drop_params: Flag | None = Field(None, description=(
+        "Let LiteLLM drop parameters the endpoint does not take."))
     extra_headers: Annotated[dict[str, str], AfterValidator(_no_key_in_headers),
-                             Hint("a map of header name to string value")] = Field(default_factory=dict)
+                             Hint("a map of header name to string value")] = Field(default_factory=dict, description=(
+        "More HTTP headers on each request (never Authorization: the key comes from "
+        "openhands-zai:zaiApiKey)."))
 
     @field_validator("model")
     @classmethod
@@ -177,11 +196,11 @@ class ProfileChoice(SettingsModel):
 
     profiles: Profiles = Field(
         {}, validate_default=True,
-        description="Named LLM profiles, merged over the built-ins (latest: glm-5.3, coding: glm-4.7, "
-                    "large-context: glm-5.2) field by field; a null profile removes a built-in. Keys: model, "
-                    "temperature, topP, maxInputTokens, maxOutputTokens, thinking, reasoningEffort, "
-                    "nativeToolCalling, numRetries, retryMultiplier, retryMinWait, retryMaxWait, timeout, "
-                    "cachingPrompt, dropParams, extraHeaders, allowUnknownModel.")
+        description="Named LLM profiles, merged over the built-ins field by field: a profile named like a built-in "
+                    "changes only the fields it sets, null removes a built-in, any other profile needs model; at "
+                    f"most {MAX_PROFILES} in all (OpenHands' cap). Built-ins: " + "; ".join(
+                        f"{name}: " + ", ".join(f"{key} {value}" for key, value in body.items())
+                        for name, body in BUILTIN_PROFILES.items()) + ".")
     default_profile: ProfileName = Field(DEFAULT_PROFILE, validate_default=True,
                                          description="The profile the server starts with.")
     fallback_profiles: Annotated[tuple[ProfileName, ...], Hint("a list of profile names")] = Field(
@@ -267,6 +286,9 @@ class LlmSettings(ProfileChoice):
 class DebugSettings(SettingsModel):
     """The server's log toggles, rendered into its environment beside the LLM's."""
 
-    debug: Flag = False
-    log_all_events: Flag = True  # the documented `docker run` sets LOG_ALL_EVENTS=true
-    debug_llm: Flag = False  # logs whole prompts and completions: a warning in the plan
+    debug: Flag = Field(False, description=(
+        "DEBUG: the server's debug logging."))
+    log_all_events: Flag = Field(True, description=(
+        "LOG_ALL_EVENTS: log every agent event (as upstream's documented docker run does)."))
+    debug_llm: Flag = Field(False, description=(
+        "DEBUG_LLM: log whole prompts and completions (the plan warns: they hold your code)."))

@@ -29,7 +29,7 @@ So this dynamic resource, run by Pulumi in the program's own Python environment 
 
 Credentials: as the AWS provider gets them from the stack's config (`AwsCredentials.from_config`):
 boto3's default chain in the provider's region, with `aws:profile` when set, then each role of
-`aws:assumeRoles` in turn. README, "Firewall routing on a live VPC".
+`aws:assumeRoles` in turn. docs/network.md, "Firewall routing on a live VPC".
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ class RouteTableTakeoverProvider(pulumi.dynamic.ResourceProvider):
                     f"{target_id}: its route table {old['RouteTableId']} routes {', '.join(lost)}, which "
                     f"{table_id} (the firewall's) does not; moving it would drop them, so nothing was changed. "
                     "Move those routes off the subnet's table first, or leave this subnet out of "
-                    "firewall.protectedSubnets (README: Firewall routing on a live VPC)")
+                    "firewall.protectedSubnets (docs/network.md: Firewall routing on a live VPC)")
         if current is not None:
             if current.route_table_id == table_id:
                 return current.association_id

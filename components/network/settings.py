@@ -43,17 +43,27 @@ def _each_once(values: tuple[Any, ...]) -> tuple[Any, ...]:
 class PeeringSettings(SettingsModel):
     """The OpenHands VPC, the peer VPC (another account or region when named), and their routes."""
 
-    vpc_id: VpcId
-    vpc_cidr: Ipv4Cidr
-    route_table_ids: Annotated[RouteTableIds, AfterValidator(_each_once)]
-    peer_vpc_id: VpcId
-    peer_cidr: Ipv4Cidr
-    peer_route_table_ids: Annotated[RouteTableIds, AfterValidator(_each_once)]
-    peer_owner_id: AccountId | None = None  # None: the same account
-    peer_region: Region | None = None  # None: the same region
+    vpc_id: VpcId = Field(description=(
+        "The VPC OpenHands runs in."))
+    vpc_cidr: Ipv4Cidr = Field(description=(
+        "That VPC's range."))
+    route_table_ids: Annotated[RouteTableIds, AfterValidator(_each_once)] = Field(description=(
+        "That VPC's route tables that get a route to the peer."))
+    peer_vpc_id: VpcId = Field(description=(
+        "The peer VPC (where your services or a proxy run)."))
+    peer_cidr: Ipv4Cidr = Field(description=(
+        "The peer VPC's range; must not overlap vpcCidr."))
+    peer_route_table_ids: Annotated[RouteTableIds, AfterValidator(_each_once)] = Field(description=(
+        "The peer VPC's route tables that get a route back."))
+    peer_owner_id: AccountId | None = Field(None, description=(
+        "The peer's AWS account, quoted (unset: the same account)."))
+    peer_region: Region | None = Field(None, description=(
+        "The peer's region (unset: the same region)."))
     # The role the peer-side provider assumes (cross-account); checked even when unset.
-    peer_role_arn: IamRoleArn | None = Field(None, validate_default=True)
-    allow_remote_dns_resolution: Flag = True
+    peer_role_arn: IamRoleArn | None = Field(None, validate_default=True, description=(
+        "A role in the peer account that accepts the peering and routes back; required with peerOwnerId."))
+    allow_remote_dns_resolution: Flag = Field(True, description=(
+        "Let each side resolve the other's private DNS names."))
 
     @field_validator("peer_vpc_id")
     @classmethod
@@ -95,8 +105,10 @@ class FirewallSubnet(SettingsModel):
     """A subnet and its zone (checked against the subnet at `pulumi up`): one of the firewall's
     endpoints, or one whose internet traffic goes through the endpoint in its zone."""
 
-    subnet_id: SubnetId
-    availability_zone: AvailabilityZone
+    subnet_id: SubnetId = Field(description=(
+        "The subnet."))
+    availability_zone: AvailabilityZone = Field(description=(
+        "Its availability zone (checked against the subnet at pulumi up)."))
 
 
 def _one_per_zone(subnets: tuple[FirewallSubnet, ...]) -> tuple[FirewallSubnet, ...]:
@@ -122,22 +134,33 @@ class FirewallSettings(SettingsModel):
                          "which zone each firewall endpoint serves"),
         (r"^(internetRoutes|returnRoutes)$", "replaced in 0.9.0: list the NAT subnets in firewall.protectedSubnets "
                                              "[{subnetId, availabilityZone}] and the VPC's internetGatewayId; the "
-                                             "bundle routes them through its own route tables (README: Firewall "
+                                             "bundle routes them through its own route tables (docs/network.md: Firewall "
                                              "routing on a live VPC)"),
     )
 
-    enabled: Flag = False
+    enabled: Flag = Field(False, description=(
+        "Create the AWS Network Firewall with the domain allow-list."))
     subnets: Annotated[tuple[FirewallSubnet, ...], AfterValidator(_one_per_zone),
-                       Hint("a list of {subnetId, availabilityZone}")] = Field((), validate_default=True)
+                       Hint("a list of {subnetId, availabilityZone}")] = Field((), validate_default=True, description=(
+        "The firewall's own subnets, one per availability zone."))
     # The subnets whose internet traffic the firewall inspects (the NAT gateways'): each moves onto
     # a route table of the bundle's, 0.0.0.0/0 to the endpoint in its zone; the internet gateway
     # gets an edge table sending their answers back the same way.
-    protected_subnets: Annotated[tuple[FirewallSubnet, ...], Hint("a list of {subnetId, availabilityZone}")] = ()
-    internet_gateway_id: InternetGatewayId | None = Field(None, validate_default=True)
-    delete_protection: Flag = True
+    protected_subnets: Annotated[tuple[FirewallSubnet, ...], Hint("a list of {subnetId, availabilityZone}")] = Field(
+        (), description=(
+        "The subnets whose internet traffic the firewall inspects (the NAT gateways'), each in a zone "
+        "with a firewall subnet; the bundle moves them onto its own route tables. Empty: nothing is "
+        "routed through the firewall (the plan warns)."))
+    internet_gateway_id: InternetGatewayId | None = Field(None, validate_default=True, description=(
+        "The VPC's internet gateway, which gets an edge route table sending answers back through the "
+        "firewall; required with protectedSubnets."))
+    delete_protection: Flag = Field(True, description=(
+        "Protect the firewall from deletion."))
     # The security group lets HTTPS out to 0.0.0.0/0 for the firewall to filter by name. False
     # keeps the group to allowCidrs too (both layers must agree: list the API's addresses).
-    allow_https_to_firewall: Flag = True
+    allow_https_to_firewall: Flag = Field(True, description=(
+        "The security group lets HTTPS out to any address for the firewall to filter by name; false keeps "
+        "the group to allowCidrs too (then list the API's addresses)."))
 
     @field_validator("subnets")
     @classmethod
@@ -188,18 +211,30 @@ class EgressSettings(SettingsModel):
     """What the OpenHands workloads may reach: CIDRs and ports (security group, prefix list),
     domains (the Network Firewall, Cilium), the DNS resolver."""
 
-    vpc_id: VpcId
+    vpc_id: VpcId = Field(description=(
+        "The VPC whose OpenHands workloads are allow-listed."))
     # Before the lists it loosens: their checks read it.
-    allow_insecure_egress: Flag = False
-    allow_cidrs: Annotated[tuple[Cidr, ...], Hint("a list of CIDRs")] = ()
-    allow_domains: tuple[Domain, ...] | None = None  # None: the Z.AI endpoint's host (see the stack)
-    ports: Annotated[tuple[Port, ...], BeforeValidator(lambda v: [v] if isinstance(v, (int, str)) else v)] = (HTTPS,)
-    dns_resolver_cidr: Ipv4Cidr = AMAZON_DNS
-    firewall: FirewallSettings | None = None
+    allow_insecure_egress: Flag = Field(False, description=(
+        "Allow ports other than 443 and the whole internet (0.0.0.0/0, ::/0) in allowCidrs."))
+    allow_cidrs: Annotated[tuple[Cidr, ...], Hint("a list of CIDRs")] = Field((), description=(
+        "Ranges the workloads may reach (security group and prefix list); the peer's range is added."))
+    allow_domains: tuple[Domain, ...] | None = Field(None, description=(
+        "Host names (or leading-dot domains) the firewalls let through (unset: the Z.AI endpoint's host)."))
+    ports: Annotated[tuple[Port, ...], BeforeValidator(lambda v: [v] if isinstance(v, (int, str)) else v)] = Field(
+        (HTTPS,), description=(
+        "The ports allowed out."))
+    dns_resolver_cidr: Ipv4Cidr = Field(AMAZON_DNS, description=(
+        "The DNS resolver the workloads may query (the VPC's Amazon-provided resolver)."))
+    firewall: FirewallSettings | None = Field(None, description=(
+        "The AWS Network Firewall on the internet path (unset: none)."))
     # A Route 53 Resolver DNS Firewall on the VPC: the resolver answers only the allowed domains
     # (and AWS's own zones), so DNS cannot carry data out. It covers the whole VPC.
-    dns_firewall: Flag = True
-    dns_allow_domains: Annotated[tuple[Domain, ...], Hint("a list of host names or leading-dot domains")] = ()
+    dns_firewall: Flag = Field(True, description=(
+        "A Route 53 Resolver DNS Firewall on the VPC: the resolver answers only the allowed domains, so "
+        "DNS cannot carry data out; false plans with a warning."))
+    dns_allow_domains: Annotated[tuple[Domain, ...], Hint("a list of host names or leading-dot domains")] = Field(
+        (), description=(
+        "More names the VPC's resolver answers (beyond allowDomains and AWS's own zones)."))
 
     @field_validator("allow_cidrs")
     @classmethod

@@ -38,8 +38,10 @@ SecretName = Annotated[str, Field(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$"),
 class ReplicaRegion(SettingsModel):
     """A replica of the secret; its key is created in that region unless named."""
 
-    region: Region
-    kms_key_arn: KmsKeyArn | None = None
+    region: Region = Field(description=(
+        "The replica's region (as pulumi-aws knows the regions)."))
+    kms_key_arn: KmsKeyArn | None = Field(None, description=(
+        "The KMS key in that region (unset: one is created there)."))
 
     @field_validator("kms_key_arn")
     @classmethod
@@ -54,17 +56,24 @@ class IrsaTrust(SettingsModel):
     """An EKS service account (IAM Roles for Service Accounts)."""
 
     # None: the OIDC provider of the EKS cluster the same stack builds (openhands-zai:eks).
-    oidc_provider_arn: OidcProviderArn | None = None
-    namespace: KubernetesName
-    service_account: KubernetesName
+    oidc_provider_arn: OidcProviderArn | None = Field(None, description=(
+        "The cluster's IAM OIDC provider (unset: the one of the cluster openhands-zai:eks builds)."))
+    namespace: KubernetesName = Field(description=(
+        "The service account's namespace."))
+    service_account: KubernetesName = Field(description=(
+        "The service account; on the cluster target openhands-secret-sync (openhands, the agent's pod, is "
+        "refused)."))
 
 
 class ReaderRoleTrust(SettingsModel):
     """Who may assume the reader role the component creates: exactly one kind."""
 
-    ec2: Flag = False  # an EC2 instance profile (the Docker target on an AWS host)
-    irsa: IrsaTrust | None = None
-    principal_arns: tuple[IamPrincipalArn, ...] = ()
+    ec2: Flag = Field(False, description=(
+        "Trust EC2 (an instance profile: the Docker target on an AWS host)."))
+    irsa: IrsaTrust | None = Field(None, description=(
+        "Trust one EKS service account through IRSA."))
+    principal_arns: tuple[IamPrincipalArn, ...] = Field((), description=(
+        "Trust these IAM principals."))
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ReaderRoleTrust:
@@ -91,21 +100,34 @@ def _replica(value: Any) -> Any:
 class SecretSettings(SettingsModel):
     """The secret (KMS key, recovery window, replicas), its readers and its rotation."""
 
-    name: SecretName | None = None  # None: default_secret_name(stack)
-    kms_key_arn: KmsKeyArn | None = None  # None: the component creates a customer-managed key
-    recovery_window_in_days: Annotated[WholeNumber, Field(ge=RECOVERY_WINDOW[0], le=RECOVERY_WINDOW[1])] = 30
+    name: SecretName | None = Field(None, description=(
+        "The secret's name (unset: openhands-zai/<stack>/zai-api-key)."))
+    kms_key_arn: KmsKeyArn | None = Field(None, description=(
+        "A KMS key ARN (not an alias: IAM policies cannot name aliases) to encrypt with (unset: a "
+        "customer-managed key is created, with rotation on)."))
+    recovery_window_in_days: Annotated[WholeNumber, Field(ge=RECOVERY_WINDOW[0], le=RECOVERY_WINDOW[1])] = Field(30, description=(
+        "How long a deleted secret can be restored."))
     replica_regions: Annotated[tuple[Annotated[ReplicaRegion, BeforeValidator(_replica)], ...],
-                               Hint("a list of regions (eu-west-1) or {region, kmsKeyArn} maps")] = ()
-    reader_role_arns: Annotated[tuple[IamRoleArn, ...], Hint("a list of IAM role ARNs")] = ()
+                               Hint("a list of regions (eu-west-1) or {region, kmsKeyArn} maps")] = Field((), description=(
+        "Regions to replicate the secret to: [eu-central-1] or [{region, kmsKeyArn}]."))
+    reader_role_arns: Annotated[tuple[IamRoleArn, ...], Hint("a list of IAM role ARNs")] = Field((), description=(
+        "Existing IAM roles that may read the value (through the secret's resource policy)."))
     # Who else may read the value and use the KMS key through Secrets Manager: the people or roles
     # that run `openhands-zai rotate-key`. The principal running `pulumi up` is always one.
-    operator_arns: Annotated[tuple[IamPrincipalArn, ...], Hint("a list of IAM role or user ARNs")] = ()
+    operator_arns: Annotated[tuple[IamPrincipalArn, ...], Hint("a list of IAM role or user ARNs")] = Field((), description=(
+        "IAM roles or users that may also read the value and use the KMS key: those who run openhands-zai "
+        "rotate-key (the identity running pulumi up always may)."))
     # The Secrets Manager interface endpoints the readers must come through (aws:SourceVpce).
     reader_vpc_endpoint_ids: Annotated[tuple[Annotated[str, Field(pattern=r"^vpce-(?:[0-9a-f]{8}|[0-9a-f]{17})$")], ...],
-                                       Hint("a list of ids like vpce-0123456789abcdef0")] = ()
-    create_reader_role: Annotated[ReaderRoleTrust | None, BeforeValidator(_reader_role)] = None
-    rotation_managed: Flag = False
-    tags: Tags = Field(default_factory=dict)
+                                       Hint("a list of ids like vpce-0123456789abcdef0")] = Field((), description=(
+        "Secrets Manager interface endpoints the readers must come through (aws:SourceVpce)."))
+    create_reader_role: Annotated[ReaderRoleTrust | None, BeforeValidator(_reader_role)] = Field(None, description=(
+        "Create a reader role: true (= {ec2: true}), {irsa: {...}} or {principalArns: [...]}."))
+    rotation_managed: Flag = Field(False, description=(
+        "The key is rotated outside Pulumi (openhands-zai rotate-key): pulumi up stops re-applying the stack's "
+        "key over the secret's current version."))
+    tags: Tags = Field(default_factory=dict, description=(
+        "More tags on the secret and its key (added to environment, app and managed-by)."))
 
     @field_validator("name")
     @classmethod

@@ -1,4 +1,4 @@
-"""The operator commands end to end, as the README shows them: `openhands-zai ...` in a
+"""The operator commands end to end, as docs/cli.md shows them: `openhands-zai ...` in a
 subprocess, AWS_ENDPOINT_URL at moto_server on loopback, the fake Z.AI on loopback."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The README's snippets pass as written: the program in "Using the components in your own program"
-and the test in "Testing your own program", run as a user would, in a folder of their own."""
+"""The snippets of docs/components.md pass as written: the program in "Using the components in your
+own program" and the test in "Testing your own program", run as a user would, in a folder of their own."""
 
 import re
 import subprocess
@@ -7,8 +7,8 @@ import sys
 
 from tests.conftest import ROOT
 
-README = (ROOT / "README.md").read_text()
-BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
+PAGE = (ROOT / "docs" / "components.md").read_text()
+BLOCKS = re.findall(r"```python\n(.*?)```", PAGE, re.S)
 
 
 def _block(marker: str) -> str:
@@ -30,5 +30,5 @@ def test_the_install_line_names_the_packaged_version():
     import tomllib
 
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    tags = set(re.findall(r"openhands-zai\.git@(v[0-9.]+)", README))
+    tags = set(re.findall(r"openhands-zai\.git@(v[0-9.]+)", PAGE))
     assert tags == {f"v{version}"}, tags
