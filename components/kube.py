@@ -25,11 +25,15 @@ Quantity = Annotated[str, BeforeValidator(text_from_number), Field(pattern=r"^[0
 
 
 class Quantities(SettingsModel):
+    """CPU and memory, as Kubernetes quantities."""
+
     cpu: Quantity = Field(description="CPU, e.g. 500m or 2.")
     memory: Quantity = Field(description="Memory, e.g. 512Mi or 4Gi.")
 
 
 class Resources(SettingsModel):
+    """A container's requests and limits."""
+
     requests: Quantities = Field(description="What the scheduler reserves: {cpu, memory}.")
     limits: Quantities = Field(description="The most the container may use: {cpu, memory}.")
 

@@ -17,8 +17,9 @@ import pulumi
 Out = pulumi.Output[Any] | Any  # an Output, or a value the program knows (a list of CIDRs, a version)
 
 
-def _doc(text: str) -> Any:
-    return dataclasses.field(metadata={"doc": text})
+def _doc(text: str, shape: str = "str") -> Any:
+    # `shape`: the value's type as the component package declares it (components/package_types.py).
+    return dataclasses.field(metadata={"doc": text, "shape": shape})
 
 
 def camel(name: str) -> str:
@@ -30,7 +31,7 @@ def camel(name: str) -> str:
 class PeeringOutputs:
     peering_connection_id: Out = _doc("The VPC peering connection (pcx-...).")
     peering_routes: Out = _doc("Every route the peering added, {side, routeTableId, destinationCidr}: what "
-                               "`openhands-zai verify` checks.")
+                               "`openhands-zai verify` checks.", "list[dict[str, Any]]")
     peer_region: Out = _doc("The accepter's region (null: the stack's).")
     peer_role_arn: Out = _doc("The role assumed in the accepter's account (null: the same account).")
 
@@ -39,12 +40,12 @@ class PeeringOutputs:
 class EgressOutputs:
     security_group_id: Out = _doc("The workloads' security group: egress only to the allow-list.")
     prefix_list_id: Out = _doc("The managed prefix list of the allowed ranges.")
-    allow_cidrs: Out = _doc("The allowed ranges, as resolved (the peer's range included).")
+    allow_cidrs: Out = _doc("The allowed ranges, as resolved (the peer's range included).", "list[str]")
     expected_egress: Out = _doc("The group's egress rules as planned: what `openhands-zai verify` compares the "
-                                "live group with.")
+                                "live group with.", "list[dict[str, Any]]")
     firewall_arn: Out = _doc("The Network Firewall (null: no domain firewall).")
     firewall_policy_arn: Out = _doc("Its policy (null: no domain firewall).")
-    firewall_routing: Out = _doc("The routes through the firewall, per protected subnet (null: none).")
+    firewall_routing: Out = _doc("The routes through the firewall, per protected subnet (null: none).", "list[dict[str, Any]]")
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,8 @@ class ContainerOutputs:
 
 @dataclass(frozen=True)
 class InstancesOutputs:
-    urls: Out = _doc("Each instance's UI, by instance name.")
-    container_ids: Out = _doc("Each instance's container, by instance name.")
+    urls: Out = _doc("Each instance's UI, by instance name.", "dict[str, str]")
+    container_ids: Out = _doc("Each instance's container, by instance name.", "dict[str, str]")
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,17 @@ class StackOutputs:
             elif value is not None:
                 found[camel(item.name)] = value
         return found
+
+
+def output_fields() -> list[dataclasses.Field[Any]]:
+    """Every output, each export name once: the stack's own fields, then each group's (`url` is the
+    container's or the cluster's, whichever the stack has)."""
+    found: dict[str, dataclasses.Field[Any]] = {}
+    for group in (StackOutputs, *GROUPS):
+        for item in dataclasses.fields(group):
+            if "doc" in item.metadata:
+                found.setdefault(item.name, item)
+    return list(found.values())
 
 
 GROUPS = (PeeringOutputs, EgressOutputs, HostOutputs, EksOutputs, SecretOutputs, GatewayOutputs, ClusterOutputs,

@@ -52,15 +52,22 @@ class _Shared:
     egress: Any = None  # EgressAllowList
     eks: Any = None  # EksCluster
     secret: Any = None  # ZaiApiKeySecret
+    parent: pulumi.Resource | None = None  # the component package's OpenHandsZai; None in a stack
+
+    def opts(self, more: pulumi.ResourceOptions | None = None) -> pulumi.ResourceOptions:
+        """Options for a resource the program registers: under `parent`, plus `more`."""
+        return pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self.parent), more)
 
 
-def deploy(settings: StackSettings, api_key: pulumi.Input[str], stack: str | None = None) -> StackOutputs:
-    """Build every resource the stack's settings describe; `api_key` is the stack's Z.AI key (a secret)."""
+def deploy(settings: StackSettings, api_key: pulumi.Input[str], stack: str | None = None,
+           parent: pulumi.Resource | None = None) -> StackOutputs:
+    """Build every resource the stack's settings describe; `api_key` is the stack's Z.AI key (a secret).
+    `parent`: the component everything is built under (the component package's), or none (a stack)."""
     for warning in settings.warnings:
         pulumi.log.warn(warning)
     for note in settings.notes:
         pulumi.log.info(note)
-    shared = _Shared(stack=stack or pulumi.get_stack(), keys=assign_keys(settings), zai_key=api_key)
+    shared = _Shared(stack=stack or pulumi.get_stack(), keys=assign_keys(settings), zai_key=api_key, parent=parent)
     outputs: dict[str, Any] = {"openhands_version": settings.release.pinned.version}
     if settings.peering is not None:
         outputs["peering"] = _peering(settings, shared)
@@ -90,9 +97,10 @@ def _peering(settings: StackSettings, shared: _Shared) -> PeeringOutputs:
             "peer", region=peering.peer_region or aws.config.region, profile=aws.config.profile,
             assume_roles=[aws.ProviderAssumeRoleArgs(role_arn=peering.peer_role_arn,
                                                      session_name=f"openhands-zai-{shared.stack}-peering")]
-            if peering.peer_role_arn else None)
+            if peering.peer_role_arn else None, opts=shared.opts())
     vpc_peering = VpcPeering("peering", VpcPeeringArgs(settings=peering, peer_provider=peer_provider,
-                                                       environment=shared.stack, tags=settings.tags))
+                                                       environment=shared.stack, tags=settings.tags),
+                             opts=shared.opts())
     return PeeringOutputs(peering_connection_id=vpc_peering.connection_id, peering_routes=vpc_peering.routes,
                           peer_region=peering.peer_region, peer_role_arn=peering.peer_role_arn)
 
@@ -106,7 +114,7 @@ def _egress(settings: StackSettings, shared: _Shared) -> tuple[EgressOutputs, Ho
     # The firewall routing's takeover acts with the default AWS provider's profile and roles.
     egress = EgressAllowList("egress", EgressAllowListArgs(
         settings=settings.egress, environment=shared.stack, tags=settings.tags,
-        credentials=AwsCredentials.from_config(), host_launch_template=on_docker))
+        credentials=AwsCredentials.from_config(), host_launch_template=on_docker), opts=shared.opts())
     shared.egress = egress
     return EgressOutputs(
         security_group_id=egress.security_group_id, prefix_list_id=egress.prefix_list_id,
@@ -122,7 +130,7 @@ def _eks(settings: StackSettings, shared: _Shared) -> EksOutputs:
     assert settings.eks is not None
     shared.eks = EksCluster("eks", EksClusterArgs(
         settings=settings.eks, environment=shared.stack, tags=settings.tags,
-        extra_security_group_ids=[shared.egress.security_group_id] if shared.egress else []))
+        extra_security_group_ids=[shared.egress.security_group_id] if shared.egress else []), opts=shared.opts())
     return EksOutputs(eks_cluster_name=shared.eks.cluster_name, oidc_provider_arn=shared.eks.oidc_provider_arn)
 
 
@@ -132,7 +140,7 @@ def _secret(settings: StackSettings, shared: _Shared, api_key: pulumi.Input[str]
     assert settings.secret is not None
     secret = ZaiApiKeySecret("zai-api-key", ZaiApiKeySecretArgs(
         settings=settings.secret, environment=shared.stack, api_key=api_key, tags=settings.tags,
-        oidc_provider_arn=shared.eks.oidc_provider_arn if shared.eks else None))
+        oidc_provider_arn=shared.eks.oidc_provider_arn if shared.eks else None), opts=shared.opts())
     shared.secret = secret
     shared.zai_key = secret.api_key  # AWSCURRENT, read back: a rotated key reaches its holder on the next `up`
     return SecretOutputs(secret_arn=secret.secret_arn, secret_name=secret.secret_name,
@@ -148,7 +156,8 @@ def _app_server_on_docker(settings: StackSettings, shared: _Shared) -> dict[str,
     from .docker.component import OpenHandsContainer, OpenHandsContainerArgs
 
     assert settings.docker is not None
-    host = pulumi.ResourceOptions(providers=[docker.Provider("docker-host", host=settings.docker.host)])
+    host = shared.opts(pulumi.ResourceOptions(
+        providers=[docker.Provider("docker-host", host=settings.docker.host, opts=shared.opts())]))
     labels = {"openhands-zai.stack": shared.stack}
     release = settings.release.pinned
     outputs: dict[str, Any] = {}
@@ -189,8 +198,8 @@ def _app_server_on_kubernetes(settings: StackSettings, shared: _Shared) -> dict[
     kube = settings.kubernetes
     assert kube is not None
     provider = k8s.Provider("cluster", kubeconfig=shared.eks.kubeconfig if shared.eks else kube.kubeconfig,
-                            context=None if shared.eks else kube.context)
-    on_cluster = pulumi.ResourceOptions(providers=[provider])
+                            context=None if shared.eks else kube.context, opts=shared.opts())
+    on_cluster = shared.opts(pulumi.ResourceOptions(providers=[provider]))
     external = shared.keys.cluster_delivery == "external-secrets"
     region = None
     if external:

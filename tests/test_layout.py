@@ -28,7 +28,9 @@ CONCERNS = {"llm": (), "docker": ("component.py",), "instances": ("component.py"
 TIERS = {"llm": 1, "secret": 2, "network": 2, "gateway": 2, "docker": 3, "kubernetes": 3, "instances": 4}
 # Files past ~300 lines that are one cohesive thing.
 LONG = {"stack.py": "the stack model: every key, its cross-concern checks, the readers",
-        "guardrails/checks.py": "the guardrails' rule set, mandatory and advisory"}
+        "guardrails/checks.py": "the guardrails' rule set, mandatory and advisory",
+        "network/settings.py": "peering, egress and the firewall's keys, each described for the reference",
+        "package_types.py": "generated: the component package's every input and output shape"}
 # What each role may import (modules of the package; anything outside it is free).
 ALLOWED = {
     "base": {"base"},
@@ -41,6 +43,8 @@ ALLOWED = {
     "api": {"base", "settings", "plan", "component", "stack", "program"},  # __init__.py: lazy re-exports
     # program.py: the one composition; it alone imports every concern's components and both targets.
     "program": {"base", "settings", "plan", "component", "stack", "program"},
+    # package.py and its generated shapes: the program as one component, for every Pulumi language.
+    "package": {"base", "stack", "program", "package"},
 }
 
 
@@ -49,6 +53,7 @@ BASE = {"errors", "fields", "aws_ids", "images", "release", "zai_key", "guardrai
 # Resources several concerns' components create (random keys, a pulled image).
 SHARED_COMPONENTS = {"server_keys", "remote_image"}
 PROGRAM = {"program", "key_assignment"}
+PACKAGE_MODULES = {"package", "package_types"}
 
 
 def module_name(path: Path) -> str:
@@ -65,6 +70,8 @@ def role(name: str) -> str:
         return name
     if name in PROGRAM:
         return "program"
+    if name in PACKAGE_MODULES:
+        return "package"
     if name in BASE or name.endswith(".__init__"):  # a concern's __init__ is its docstring
         return "base"
     if name.startswith("guardrails."):
