@@ -31,16 +31,46 @@ def problems(**raw) -> dict[str, str]:
     return {p.key: p.message for p in caught.value.problems}
 
 
-def run_cli(*args, env_extra=None, cwd=ROOT, stdin=None, drop=("ZAI_API_KEY",)):
-    """`openhands-zai ARGS` in a subprocess, from the caller's environment without a key of its own.
+# Commands run in the test's own process unless a test asks for the installed command: the same
+# `main(argv)` the console script calls, with the same environment, directory and streams, minus
+# a second of interpreter start and provider imports per run (the suite makes a hundred plans).
+IN_PROCESS = ("plan", "schema")
+
+
+def run_cli(*args, env_extra=None, cwd=ROOT, stdin=None, drop=("ZAI_API_KEY",), subprocess_only=False):
+    """`openhands-zai ARGS`, from the caller's environment without a key of its own: in a subprocess
+    (the installed command) when it reads stdin, asks for it, or is not a planning command; else
+    in process.
 
     With Python's bytecode caches, as users run it: PYTHONDONTWRITEBYTECODE (set on some CI
     machines) would recompile the bundle on every one of the suite's hundred runs.
     """
     env = {k: v for k, v in os.environ.items() if k not in drop and k != "PYTHONDONTWRITEBYTECODE"}
     env.update(env_extra or {})
+    if args and args[0] in IN_PROCESS and stdin is None and not subprocess_only:
+        return _in_process(list(args), env, cwd)
     return subprocess.run([COMMAND, *args], cwd=cwd, capture_output=True, text=True, env=env, input=stdin,
                           timeout=120)
+
+
+_SERVER: list[subprocess.Popen] = []
+
+
+def _in_process(args, env, cwd):
+    """The command through this worker's plan server (tests/plan_server.py), started on first use."""
+    import json
+
+    if not _SERVER or _SERVER[0].poll() is not None:
+        _SERVER[:] = [subprocess.Popen([sys.executable, "-m", "tests.plan_server"], cwd=ROOT, stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, text=True)]
+    server = _SERVER[0]
+    server.stdin.write(json.dumps({"args": args, "env": env, "cwd": str(cwd)}) + "\n")
+    server.stdin.flush()
+    line = server.stdout.readline()
+    if not line:
+        raise RuntimeError(f"the plan server ended on {args}")
+    answer = json.loads(line)
+    return subprocess.CompletedProcess([COMMAND, *args], answer["code"], answer["stdout"], answer["stderr"])
 
 
 @functools.cache
