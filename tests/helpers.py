@@ -48,7 +48,7 @@ def run_cli(*args, env_extra=None, cwd=ROOT, stdin=None, drop=("ZAI_API_KEY",), 
     env = {k: v for k, v in os.environ.items() if k not in drop and k != "PYTHONDONTWRITEBYTECODE"}
     env.update(env_extra or {})
     if args and args[0] in IN_PROCESS and stdin is None and not subprocess_only:
-        return _in_process(list(args), env, cwd)
+        return in_server(list(args), env, cwd)
     return subprocess.run([COMMAND, *args], cwd=cwd, capture_output=True, text=True, env=env, input=stdin,
                           timeout=120)
 
@@ -56,7 +56,7 @@ def run_cli(*args, env_extra=None, cwd=ROOT, stdin=None, drop=("ZAI_API_KEY",), 
 _SERVER: list[subprocess.Popen] = []
 
 
-def _in_process(args, env, cwd):
+def in_server(args, env, cwd):
     """The command through this worker's plan server (tests/plan_server.py), started on first use."""
     import json
 

@@ -102,6 +102,18 @@ def firewall_routing(ec2, vpc: str, firewall_subnet: str) -> list[dict]:
 
 
 def in_process(service, region, creds=None):
+    # One client per service, region and identity for the module: botocore builds EC2's client class
+    # from a large model each time (most of a test's setup), and moto answers a kept client the same.
+    key = (service, region, tuple(sorted(creds.items())) if creds else None)
+    if key not in _CLIENTS:
+        _CLIENTS[key] = _client(service, region, creds)
+    return _CLIENTS[key]
+
+
+_CLIENTS: dict = {}
+
+
+def _client(service, region, creds=None):
     extra = {}
     if creds:
         extra = {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
