@@ -10,6 +10,7 @@ from pulumi.runtime import rpc
 from openhands_zai.cli.engine import PRIVATE_API
 from openhands_zai.testing import SECRET_SIG, SIG_KEY
 from tests.conftest import ROOT
+from tests.helpers import SENTINEL_KEY
 
 PRIVATE = re.compile(r"\b(_sync_await|set_root_resource|_special_sig_key|_special_secret_sig|runtime\.config\.CONFIG|"
                      r"_SECRET_KEYS)\b")
@@ -38,7 +39,10 @@ def test_the_program_reads_config_as_the_cli_passes_it(monkeypatch):
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"openhands-zai:defaultProfile": "coding",
                                                    "openhands-zai:docker": json.dumps({"port": 3100}),
                                                    "openhands-zai:zaiEndpiont": "general",
-                                                   "openhands-zai:zaiApiKey": "k"}))
+                                                   # A well-formed key: its check is an apply that runs
+                                                   # on the next program's loop in this worker, and a bad
+                                                   # one would fail that program instead of this test.
+                                                   "openhands-zai:zaiApiKey": SENTINEL_KEY}))
     monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(["openhands-zai:zaiApiKey"]))
     raw = read_stack_config()
     assert raw.values == {"defaultProfile": "coding", "docker": {"port": 3100}, "zaiEndpiont": "general"}
