@@ -7,7 +7,11 @@ import re
 from ..llm.catalogue import bare_model_name
 from ..llm.endpoints import resolve_endpoint
 from ..llm.settings import BUILTIN_PROFILES, DEFAULT_PROFILE
-from .aws import UsageError
+
+
+class UsageError(Exception):
+    """A problem with what the operator passed (an argument, a file, standard input): exit 2."""
+
 
 DEFAULT_ENDPOINT = "coding-plan"
 DEFAULT_MODEL = BUILTIN_PROFILES[DEFAULT_PROFILE]["model"]

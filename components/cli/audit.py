@@ -20,7 +20,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .aws import AWS_ERRORS, UsageError, client, describe, error_code
+from .arguments import UsageError
+from .aws import AWS_ERRORS, client, describe, error_code
 
 EVENT = "GetSecretValue"
 MAX_LOOKUP_DAYS = 90  # CloudTrail LookupEvents keeps 90 days

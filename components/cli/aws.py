@@ -11,16 +11,14 @@ import functools
 import os
 from typing import Any
 
+from .arguments import UsageError
+
 try:
     import botocore.exceptions
 
     AWS_ERRORS: tuple[type[BaseException], ...] = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
 except ImportError:  # without the aws extra no AWS call is made, so none can fail
     AWS_ERRORS = ()
-
-
-class UsageError(Exception):
-    """A problem with what the operator passed: exit 2."""
 
 
 @functools.cache

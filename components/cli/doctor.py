@@ -26,8 +26,8 @@ from ..secret.settings import default_secret_name
 from ..stack import settings_from_config
 from ..zai_key import key_problem
 from . import doctor_gateway, zai_api
-from .arguments import resolve_base_url, resolve_model
-from .aws import AWS_ERRORS, UsageError, client, describe, error_code
+from .arguments import UsageError, resolve_base_url, resolve_model
+from .aws import AWS_ERRORS, client, describe, error_code
 from .exchange import within
 from .redact import remember
 from .stack_files import StackFileError, load_plan_config

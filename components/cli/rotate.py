@@ -29,7 +29,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..zai_key import key_problem
-from .aws import AWS_ERRORS, UsageError, client, describe, error_code
+from .arguments import UsageError
+from .aws import AWS_ERRORS, client, describe, error_code
 from .redact import remember
 from .zai_api import KeyRejected, verify_key
 

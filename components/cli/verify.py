@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from ..network.plan import association_key, route_target
-from .aws import AWS_ERRORS, UsageError, client, describe
+from .arguments import UsageError
+from .aws import AWS_ERRORS, client, describe
 from .files import UnreadableFile, read_text
 
 

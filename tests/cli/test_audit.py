@@ -11,8 +11,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from openhands_zai.cli.arguments import UsageError
 from openhands_zai.cli.audit import events_from_lookup, parse_since, principal_of, readers_from_policy, reads_secret, summarize
-from openhands_zai.cli.aws import UsageError
 from openhands_zai.secret.plan import secret_resource_policy
 from tests.aws_fixtures import REGION, create_secret, moto_server, server_client  # noqa: F401
 from tests.cli.test_aws_commands import ops

@@ -139,7 +139,7 @@ class Stdin:
 @pytest.mark.parametrize("text", ["", "\n", "two words here-and-more\n", "short\n", "a" * 20 + "\nb" * 20 + "\n",
                                   "ключ-ключ-ключ-ключ\n"])
 def test_bad_key_on_stdin_is_a_usage_error_that_does_not_echo_it(text):
-    from openhands_zai.cli.aws import UsageError
+    from openhands_zai.cli.arguments import UsageError
 
     with pytest.raises(UsageError) as failed:
         read_new_key(Stdin(text))
