@@ -48,7 +48,7 @@ ALLOWED = {
 }
 
 
-BASE = {"errors", "fields", "aws_ids", "images", "release", "zai_key", "guardrails.labels", "llm.catalogue",
+BASE = {"errors", "fields", "aws_ids", "aws_session", "images", "release", "zai_key", "guardrails.labels", "llm.catalogue",
         "llm.endpoints", "kube", "containers", "outputs"}
 # Resources several concerns' components create (random keys, a pulled image).
 SHARED_COMPONENTS = {"server_keys", "remote_image"}

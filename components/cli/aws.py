@@ -11,6 +11,7 @@ import functools
 import os
 from typing import Any
 
+from .. import aws_session
 from .arguments import UsageError
 
 try:
@@ -23,12 +24,12 @@ except ImportError:  # without the aws extra no AWS call is made, so none can fa
 
 @functools.cache
 def _session(region: str | None, _environment: tuple[str | None, ...]) -> Any:
-    # One session per region: each new one loads botocore's service models again (about 0.1 s).
+    # One session per region and environment; their service models come from one loader.
     try:
-        import boto3
+        import boto3  # noqa: F401  (the aws extra; aws_session imports it where a session is made)
     except ImportError:
         raise UsageError("this command calls AWS and needs boto3: pip install 'openhands-zai[aws]'") from None
-    return boto3.session.Session(region_name=region)
+    return aws_session.session(region_name=region)
 
 
 def client(service: str, region: str | None = None) -> Any:

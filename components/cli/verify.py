@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import aws_session
 from ..network.plan import association_key, route_target
 from .arguments import UsageError
 from .aws import AWS_ERRORS, client, describe
@@ -66,11 +67,9 @@ def peer_ec2(outputs: dict[str, Any], region: str | None) -> Any:
     role = outputs.get("peerRoleArn")
     if not role:
         return client("ec2", peer_region)
-    import boto3  # present: client() above needed it
-
     sts = client("sts", region)
     creds = sts.assume_role(RoleArn=role, RoleSessionName="openhands-zai-verify")["Credentials"]
-    return boto3.session.Session(
+    return aws_session.session(
         aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"], region_name=peer_region).client("ec2")
 

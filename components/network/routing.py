@@ -42,6 +42,7 @@ import pulumi
 import pulumi.dynamic
 import pulumi_aws as aws
 
+from .. import aws_session
 from ..aws_ids import AwsCredentials
 from .plan import INTERNET_V4, association_key, dropped_routes, protected_by_zone
 from .settings import FirewallSettings
@@ -60,15 +61,13 @@ class RouteTableTakeoverProvider(pulumi.dynamic.ResourceProvider):
     """The calls behind RouteTableTakeover (see the module docstring); tests run them on moto."""
 
     def _ec2(self, props: dict[str, Any]) -> Any:
-        import boto3  # the [aws] extra; imported where the provider runs
-
         region = props.get("region") or None
-        session = boto3.Session(profile_name=props.get("profile") or None, region_name=region)
+        session = aws_session.session(profile_name=props.get("profile") or None, region_name=region)
         for role in props.get("assume_roles") or []:  # in turn, each from the one before (as the provider)
             extra = {"ExternalId": role["externalId"]} if role.get("externalId") else {}
             granted = session.client("sts").assume_role(
                 RoleArn=role["roleArn"], RoleSessionName=role.get("sessionName") or SESSION_NAME, **extra)["Credentials"]
-            session = boto3.Session(aws_access_key_id=granted["AccessKeyId"], region_name=region,
+            session = aws_session.session(aws_access_key_id=granted["AccessKeyId"], region_name=region,
                                     aws_secret_access_key=granted["SecretAccessKey"],
                                     aws_session_token=granted["SessionToken"])
         return session.client("ec2")
