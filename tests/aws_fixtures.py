@@ -66,7 +66,7 @@ class AtomicMotoServer(ThreadedMotoServer):
 
         self._server = make_server(self._ip_address, self._port, atomic, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
-        self._server.serve_forever()
+        self._server.serve_forever(poll_interval=0.05)  # stop() waits one poll: 0.5 s by default
 
 
 @pytest.fixture(scope="module")
