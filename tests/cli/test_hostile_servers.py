@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -93,16 +93,18 @@ _MEASURE = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[2:
 
 
 def run_measured(args: list[str], env: dict[str, str], stdin: str | None = None,
-                 terminate_after: float | None = None, tmp_path=None) -> tuple[int, str, str, float, int | None]:
+                 terminate_when: Callable[[], bool] | None = None,
+                 tmp_path=None) -> tuple[int, str, str, float, int | None]:
     """(exit code, stdout, stderr, seconds, peak memory in MiB or None) of the installed command;
-    the peak is measured when `tmp_path` is given (in a wrapper whose only child is the command)."""
+    the peak is measured when `tmp_path` is given (in a wrapper whose only child is the command).
+    `terminate_when` blocks until the moment to send SIGTERM (an event, not a guessed delay)."""
     started = time.monotonic()
     peak_file = tmp_path / "peak" if tmp_path is not None else None
     argv = [sys.executable, "-c", _MEASURE, str(peak_file), COMMAND, *args] if peak_file else [COMMAND, *args]
     process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=env)
-    if terminate_after is not None:
-        threading.Timer(terminate_after, lambda: process.send_signal(signal.SIGTERM)).start()
+    if terminate_when is not None:
+        threading.Thread(target=lambda: terminate_when() and process.send_signal(signal.SIGTERM), daemon=True).start()
     out, err = process.communicate(stdin, timeout=300)
     seconds = time.monotonic() - started
     peak = int(peak_file.read_text()) // 1024 if peak_file else None
@@ -165,12 +167,19 @@ def test_rotate_key_ends_within_its_deadline_and_leaves_no_pending(hostile, secr
 def test_a_killed_rotation_leaves_no_pending(secret):
     sm, arn, endpoint = secret
     listener = socket.create_server(("127.0.0.1", 0))  # accepts, never answers: verification hangs
+    held: list[socket.socket] = []
+
+    def verifying() -> bool:  # the command connected: its key is stored as AWSPENDING by now
+        held.append(listener.accept()[0])
+        return True
 
     try:
         code, out, err, seconds, _ = run_measured(
             ["rotate-key", "--secret-id", arn, "--endpoint", f"http://127.0.0.1:{listener.getsockname()[1]}/v4",
-             "--timeout", "60"], _rotate_env(endpoint), stdin=NEW + "\n", terminate_after=4)
+             "--timeout", "60"], _rotate_env(endpoint), stdin=NEW + "\n", terminate_when=verifying)
     finally:
+        for connection in held:
+            connection.close()
         listener.close()
     assert code == 130, (out, err)
     assert "Traceback" not in out + err and seconds < 30
