@@ -65,8 +65,10 @@ plan: $(VENV)/.runtime
 	@$(CLI) plan --stack $(STACK) --format $(FORMAT) $(if $(STACK_FILE),--config-file $(STACK_FILE))
 
 ## test: unit, component (Pulumi mocks) and command-line tests, on two workers
+# With Python's bytecode caches: PYTHONDONTWRITEBYTECODE (set on some machines) makes each worker
+# and each worker's plan server compile the bundle and the tests from source again.
 test: $(VENV)/.dev
-	$(VENV)/bin/python -m pytest
+	env -u PYTHONDONTWRITEBYTECODE $(VENV)/bin/python -m pytest
 
 ## lint: ruff over the code, yamllint and actionlint over the workflows
 lint: $(VENV)/.dev

@@ -56,21 +56,41 @@ def run_cli(*args, env_extra=None, cwd=ROOT, stdin=None, drop=("ZAI_API_KEY",), 
 _SERVER: list[subprocess.Popen] = []
 
 
-def in_server(args, env, cwd):
-    """The command through this worker's plan server (tests/plan_server.py), started on first use."""
+def in_server(args, env, cwd, call=None):
+    """The command through this worker's plan server (tests/plan_server.py), started on first use;
+    or, with `call` ("module:function"), that helper run there with `args`."""
     import json
 
     if not _SERVER or _SERVER[0].poll() is not None:
+        quick = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # as run_cli's
         _SERVER[:] = [subprocess.Popen([sys.executable, "-m", "tests.plan_server"], cwd=ROOT, stdin=subprocess.PIPE,
-                                       stdout=subprocess.PIPE, text=True)]
+                                       stdout=subprocess.PIPE, text=True, env=quick)]
     server = _SERVER[0]
-    server.stdin.write(json.dumps({"args": args, "env": env, "cwd": str(cwd)}) + "\n")
+    request = {"args": args, "env": env, "cwd": str(cwd), **({"call": call} if call else {})}
+    server.stdin.write(json.dumps(request) + "\n")
     server.stdin.flush()
     line = server.stdout.readline()
     if not line:
         raise RuntimeError(f"the plan server ended on {args}")
     answer = json.loads(line)
     return subprocess.CompletedProcess([COMMAND, *args], answer["code"], answer["stdout"], answer["stderr"])
+
+
+def record_program(root: str, stack: str, stack_file: str) -> str:
+    """The program run as `openhands-zai plan` runs it: every resource's inputs, and the outputs,
+    with the secret markers taken off (the values a real `pulumi up` sends the providers), as JSON.
+    Run in the plan server (`in_server(..., call="tests.helpers:record_program")`), never beside
+    the worker's mock engine."""
+    import json
+
+    from openhands_zai.cli.engine import run_program
+    from openhands_zai.cli.stack_files import load_plan_config
+    from openhands_zai.testing import plain
+
+    config = load_plan_config(Path(root), stack, Path(stack_file))
+    recording = run_program(Path(root), config.project, stack, dict(config.config), sorted(config.secret_keys))
+    return json.dumps({"resources": [{"type": r.type, "name": r.name, "inputs": plain(r.inputs)}
+                                     for r in recording.resources], "outputs": plain(recording.outputs)})
 
 
 @functools.cache

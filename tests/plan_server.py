@@ -8,11 +8,14 @@ settings never meet a plan: between plans only the command itself runs here, as 
 tool plans several stacks in one process (the engine settles what a failed program left).
 
 Protocol: one JSON request per line on stdin ({args, env, cwd}), one JSON answer per line on the
-original stdout ({code, stdout, stderr}).
+original stdout ({code, stdout, stderr}). A request with `call` ("module:function") runs that test
+helper with `args` instead of the command, for tests that read what the command keeps to itself
+(a recording's inputs with the secret markers off); its return value is the answer's stdout.
 """
 
 import contextlib
 import gc
+import importlib
 import io
 import json
 import os
@@ -31,7 +34,12 @@ def serve() -> None:
         os.chdir(request["cwd"])
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
-                code = main(request["args"])
+                if "call" in request:
+                    module, function = request["call"].split(":")
+                    out.write(getattr(importlib.import_module(module), function)(*request["args"]))
+                    code = 0
+                else:
+                    code = main(request["args"])
             except SystemExit as exit:  # argparse's usage errors
                 code = exit.code if isinstance(exit.code, int) else 0 if exit.code is None else 1
         gc.enable()  # main() turns the collector off, as a short-lived command may

@@ -4,29 +4,13 @@ settings.json and environment hold the gateway's key and URL only."""
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
 from tests.conftest import ROOT
-from tests.helpers import SENTINEL_KEY
+from tests.helpers import SENTINEL_KEY, in_server
 
 STACKS = {"build-host": "docker", "prod": "kubernetes"}
-# Runs the program as `openhands-zai plan` does, and prints every resource's inputs with the
-# secret markers taken off (the values a real `pulumi up` would send to the providers).
-SCRIPT = """
-import json, sys
-from pathlib import Path
-from openhands_zai.cli.engine import run_program
-from openhands_zai.cli.stack_files import load_plan_config
-from openhands_zai.testing import plain
-root, stack, stack_file = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
-config = load_plan_config(root, stack, stack_file)
-recording = run_program(root, config.project, stack, dict(config.config), sorted(config.secret_keys))
-print(json.dumps({"resources": [{"type": r.type, "name": r.name, "inputs": plain(r.inputs)} for r in recording.resources],
-                  "outputs": plain(recording.outputs)}))
-"""
 # Where the Z.AI key itself may be: the Secrets Manager secret's version, and the gateway.
 KEY_HOLDERS = {"aws:secretsmanager/secretVersion:SecretVersion", "docker:index/container:Container#gateway-proxy"}
 
@@ -34,9 +18,8 @@ KEY_HOLDERS = {"aws:secretsmanager/secretVersion:SecretVersion", "docker:index/c
 @pytest.fixture(scope="module", params=sorted(STACKS))
 def program(request):
     env = {**os.environ, "ZAI_API_KEY": SENTINEL_KEY}
-    result = subprocess.run([sys.executable, "-c", SCRIPT, str(ROOT), request.param,
-                             str(ROOT / "examples" / "stacks" / f"Pulumi.{request.param}.yaml")],
-                            capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    stack_file = ROOT / "examples" / "stacks" / f"Pulumi.{request.param}.yaml"
+    result = in_server([str(ROOT), request.param, str(stack_file)], env, ROOT, call="tests.helpers:record_program")
     assert result.returncode == 0, result.stderr[-2000:]
     return request.param, json.loads(result.stdout)
 
