@@ -1,10 +1,17 @@
 """Whole-program scenarios: the real program planned from a stack file (templates, secret, network,
 firewall routing, the cluster objects, the region), read from the plan's JSON. The command line's
-own behaviour (formats, exit codes, pipes, leaks) is tests/cli/test_plan.py."""
+own behaviour (formats, exit codes, pipes, leaks) is tests/cli/test_plan.py.
+
+Each scenario is a row of SCENARIOS: the stack (config keys, a shipped file, or a shipped file
+edited), the environment it plans in, and what its plan must show. Adding one is adding a row.
+"""
 
 import json
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 import yaml
@@ -15,22 +22,41 @@ from tests.helpers import SENTINEL_KEY, planned, run_cli
 
 pytestmark = pytest.mark.cli
 
-
-def test_warnings_reach_the_plan(tmp_path):
-    stack = write_stack(tmp_path, {"openhands-zai:docker": {"listenAddress": "0.0.0.0"}})
-    result = run_cli("plan", "--stack", "case", "--config-file", str(stack), "--format", "json")
-    warnings = json.loads(result.stdout)["warnings"]
-    assert any("no login" in w for w in warnings)
+STACKS = ROOT / "examples" / "stacks"
+STAGING = STACKS / "Pulumi.staging.yaml"
+NO_REGION = ("ZAI_API_KEY", "AWS_REGION", "AWS_DEFAULT_REGION")
 
 
-@pytest.mark.parametrize("stack_file", sorted((ROOT / "examples" / "stacks").glob("Pulumi.*.yaml")),
-                         ids=lambda p: p.name)
-def test_example_stacks_plan_cleanly(stack_file):
-    result = planned(stack_file.stem.split(".", 1)[1], stack_file)
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    # The stack: its config keys, a shipped stack file, or a shipped file's text as edited.
+    stack: dict | Path | Callable[[], str]
+    check: Callable[[subprocess.CompletedProcess], None]
+    env: dict[str, str] = field(default_factory=dict)
+    drop: tuple[str, ...] = ("ZAI_API_KEY",)
+    stack_name: str = "case"
+
+
+def plan_of(result: subprocess.CompletedProcess) -> dict:
     assert result.returncode == 0, result.stderr
-    # A template carries no warning: each firewall has the subnets it protects.
-    assert json.loads(result.stdout)["warnings"] == []
+    return json.loads(result.stdout)
 
+
+def refused(start: str) -> Callable[[subprocess.CompletedProcess], None]:
+    def check(result):
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert start in result.stderr.splitlines()[0] or result.stderr.startswith(start), result.stderr
+    return check
+
+
+def warns(text: str) -> Callable[[subprocess.CompletedProcess], None]:
+    def check(result):
+        assert any(text in w for w in plan_of(result)["warnings"]), result.stdout[-2000:]
+    return check
+
+
+# -- the secret --------------------------------------------------------------------------------
 
 SECRET_STACK = {
     "aws:region": "eu-west-1",
@@ -39,13 +65,9 @@ SECRET_STACK = {
 }
 
 
-def test_secret_stack_plans_key_secret_version_and_policies_under_the_component(tmp_path):
-    stack = write_stack(tmp_path, SECRET_STACK)
-    result = run_cli("plan", "--stack", "case", "--config-file", str(stack), "--format", "json",
-                     env_extra={"ZAI_API_KEY": SENTINEL_KEY})
-    assert result.returncode == 0, result.stderr
+def secret_under_its_component(result):
     assert SENTINEL_KEY not in result.stdout + result.stderr
-    plan = json.loads(result.stdout)
+    plan = plan_of(result)
     (component,) = [r for r in plan["resources"] if r["type"] == "openhands-zai:secret:ZaiApiKeySecret"]
     children = {r["type"]: r for r in plan["resources"] if r["parent"] == component["urn"]}
     expected = {"aws:kms/key:Key", "aws:kms/alias:Alias", "aws:secretsmanager/secret:Secret",
@@ -70,11 +92,7 @@ def test_secret_stack_plans_key_secret_version_and_policies_under_the_component(
     assert "LLM_API_KEY=[secret]" in server["inputs"]["envs"]
 
 
-def test_stack_without_secret_registers_nothing_in_aws(dev_plan):
-    plan = json.loads(dev_plan.stdout)
-    assert not [r for r in plan["resources"] if r["type"].startswith("aws:")]
-    assert "secretArn" not in plan["outputs"]
-
+# -- the network -------------------------------------------------------------------------------
 
 NET_STACK = {
     "aws:region": "eu-west-1",
@@ -88,13 +106,18 @@ NET_STACK = {
                      "internetGatewayId": "igw-0a1b2c3d4e5f60750"},
     },
 }
+NET_NO_HTTPS_TO_FIREWALL = {**NET_STACK, "openhands-zai:egress": {
+    **NET_STACK["openhands-zai:egress"],
+    "firewall": {**NET_STACK["openhands-zai:egress"]["firewall"], "allowHttpsToFirewall": False}}}
 
 
-def test_network_stack_plans_peering_on_both_sides_and_the_egress_layers(tmp_path):
-    result = run_cli("plan", "--stack", "case", "--config-file", str(write_stack(tmp_path, NET_STACK)),
-                     "--format", "json")
-    assert result.returncode == 0, result.stderr
-    plan = json.loads(result.stdout)
+def _egress_rules(plan: dict) -> list[tuple]:
+    rules = [r["inputs"] for r in plan["resources"] if r["type"] == "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"]
+    return sorted((r["ipProtocol"], r["fromPort"], r.get("prefixListId", r.get("cidrIpv4"))) for r in rules)
+
+
+def peering_both_sides_and_the_egress_layers(result):
+    plan = plan_of(result)
     by_name = {r["name"]: r for r in plan["resources"]}
     (peer,) = [r for r in plan["resources"] if r["type"] == "pulumi:providers:aws" and r["name"] == "peer"]
     assert peer["inputs"]["region"] == "eu-central-1"
@@ -108,8 +131,7 @@ def test_network_stack_plans_peering_on_both_sides_and_the_egress_layers(tmp_pat
               if r["name"].startswith("peering-route-")}
     assert routes == {("rtb-0a1b2c3d4e5f60701", "10.90.0.0/16"), ("rtb-0a1b2c3d4e5f60702", "10.90.0.0/16"),
                       ("rtb-0f1e2d3c4b5a69701", "10.20.0.0/16")}
-    rules = [r["inputs"] for r in plan["resources"] if r["type"] == "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"]
-    assert sorted((r["ipProtocol"], r["fromPort"], r.get("prefixListId", r.get("cidrIpv4"))) for r in rules) == sorted([
+    assert _egress_rules(plan) == sorted([
         ("tcp", 443, plan["outputs"]["prefixListId"]), ("tcp", 443, "0.0.0.0/0"),
         ("udp", 53, "10.20.0.2/32"), ("tcp", 53, "10.20.0.2/32")])
     assert [e["cidr"] for e in by_name["egress-allow-list"]["inputs"]["entries"]] == ["10.90.0.0/16"]
@@ -127,15 +149,11 @@ def test_network_stack_plans_peering_on_both_sides_and_the_egress_layers(tmp_pat
             "firewallArn", "firewallPolicyArn", "firewallRouting", "allowCidrs"} <= set(plan["outputs"])
 
 
-def test_insecure_override_plans_with_a_warning(tmp_path):
-    stack = {"aws:region": "eu-west-1",
-             "openhands-zai:egress": {"vpcId": "vpc-0a1b2c3d", "allowCidrs": ["0.0.0.0/0"], "allowInsecureEgress": True}}
-    result = run_cli("plan", "--stack", "case", "--config-file", str(write_stack(tmp_path, stack)), "--format", "json")
-    assert result.returncode == 0, result.stderr
-    assert any("allowInsecureEgress is true" in w for w in json.loads(result.stdout)["warnings"])
-
-
-STAGING = ROOT / "examples" / "stacks" / "Pulumi.staging.yaml"
+def only_443_to_the_prefix_list_and_dns(result):
+    plan = plan_of(result)
+    assert _egress_rules(plan) == sorted([
+        ("tcp", 443, plan["outputs"]["prefixListId"]), ("udp", 53, "10.20.0.2/32"), ("tcp", 53, "10.20.0.2/32")])
+    assert any(r["type"] == "aws:networkfirewall/firewall:Firewall" for r in plan["resources"])
 
 
 def _firewall_routes(plan: dict) -> dict[str, str]:
@@ -146,65 +164,48 @@ def _firewall_routes(plan: dict) -> dict[str, str]:
             if r["type"].endswith(":RouteTableTakeover") and r["inputs"]["target_id"].startswith("subnet-")}
 
 
-def test_the_staging_template_with_firewall_subnets_in_1a_and_1c_plans(tmp_path):
-    import yaml
-
-    config = yaml.safe_load(STAGING.read_text())["config"]
-    zones = [s["availabilityZone"] for s in config["openhands-zai:egress"]["firewall"]["subnets"]]
+def each_zone_to_its_own_endpoint(result):
+    zones = [s["availabilityZone"] for s in yaml.safe_load(STAGING.read_text())["config"][
+        "openhands-zai:egress"]["firewall"]["subnets"]]
     assert zones == ["eu-west-1a", "eu-west-1c"]  # not a, b in order: the mock must read the zones
-    result = run_cli("plan", "--stack", "staging", "--config-file", str(STAGING), "--format", "json")
-    assert result.returncode == 0, result.stderr
-    routes = _firewall_routes(json.loads(result.stdout))
+    routes = _firewall_routes(plan_of(result))
     # Each zone's NAT subnet goes to the endpoint in its own zone: two subnets, two endpoints.
     assert len(set(routes.values())) == 2 and routes["subnet-0a1b2c3d4e5f60741"] != routes["subnet-0a1b2c3d4e5f60742"]
 
 
-def test_a_route_in_a_zone_without_a_firewall_subnet_is_a_config_error(tmp_path):
-    text = STAGING.read_text().replace("subnet-0a1b2c3d4e5f60742, availabilityZone: eu-west-1c",
-                                       "subnet-0a1b2c3d4e5f60742, availabilityZone: eu-west-1b")
-    path = tmp_path / "Pulumi.zone.yaml"
-    path.write_text(text)
-    result = run_cli("plan", "--stack", "zone", "--config-file", str(path))
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.startswith("error: openhands-zai:egress.firewall.protectedSubnets[1].availabilityZone: "
-                                    "eu-west-1b has no firewall subnet"), result.stderr
+def takeovers_act_with_the_providers_profile_and_roles(result):
+    takeovers = [r["inputs"] for r in plan_of(result)["resources"] if r["type"].endswith(":RouteTableTakeover")]
+    assert len(takeovers) == 3  # the internet gateway and both NAT subnets
+    assert all((t["profile"], t["assume_roles"], t["region"]) == (
+        "platform", [{"roleArn": ROLE["roleArn"], "externalId": "x-1"}], "eu-west-1") for t in takeovers)
 
 
-def test_the_region_comes_from_aws_region_or_the_environment_as_pulumi_aws_resolves_it(tmp_path):
-    path = tmp_path / "Pulumi.noregion.yaml"
-    path.write_text("\n".join(line for line in STAGING.read_text().splitlines() if "aws:region" not in line))
-    args = ("plan", "--stack", "noregion", "--config-file", str(path), "--format", "json")
-    result = run_cli(*args, drop=("ZAI_API_KEY", "AWS_REGION", "AWS_DEFAULT_REGION"))
-    assert result.returncode == 2
-    assert result.stderr.startswith("error: aws:region: is not set, nor AWS_REGION or AWS_DEFAULT_REGION"), result.stderr
-    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
-        result = run_cli(*args, env_extra={variable: "eu-west-1"}, drop=("ZAI_API_KEY", "AWS_REGION", "AWS_DEFAULT_REGION"))
-        assert result.returncode == 0, result.stderr
-        assert json.loads(result.stdout)["outputs"]["secretArn"].startswith("arn:aws:secretsmanager:eu-west-1:")
-    result = run_cli(*args, env_extra={"AWS_REGION": "us-east-2"}, drop=("ZAI_API_KEY", "AWS_REGION", "AWS_DEFAULT_REGION"))
-    assert result.returncode == 2
-    assert "openhands-zai:egress.firewall.subnets[0].availabilityZone: eu-west-1a is not a zone of the region the " \
-           "stack deploys to (us-east-2)" in result.stderr
+ROLE = {"roleArn": "arn:aws:iam::210987654321:role/deployer", "externalId": "x-1", "duration": "1h"}
 
 
-def test_with_allow_https_to_firewall_off_the_group_has_only_443_to_the_prefix_list_and_dns(tmp_path):
-    egress = {**NET_STACK["openhands-zai:egress"]}
-    egress["firewall"] = {**egress["firewall"], "allowHttpsToFirewall": False}
-    stack = {**NET_STACK, "openhands-zai:egress": egress}
-    result = run_cli("plan", "--stack", "case", "--config-file", str(write_stack(tmp_path, stack)), "--format", "json")
-    assert result.returncode == 0, result.stderr
-    plan = json.loads(result.stdout)
-    rules = [r["inputs"] for r in plan["resources"] if r["type"] == "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"]
-    assert sorted((r["ipProtocol"], r["fromPort"], r.get("prefixListId", r.get("cidrIpv4"))) for r in rules) == sorted([
-        ("tcp", 443, plan["outputs"]["prefixListId"]), ("udp", 53, "10.20.0.2/32"), ("tcp", 53, "10.20.0.2/32")])
-    assert any(r["type"] == "aws:networkfirewall/firewall:Firewall" for r in plan["resources"])
+def _staging(**keys) -> dict:
+    return {**yaml.safe_load(STAGING.read_text())["config"], **keys}
 
 
-def test_staging_plans_the_cluster_objects_with_the_key_only_by_reference():
-    result = planned("staging", ROOT / "examples" / "stacks" / "Pulumi.staging.yaml")
-    assert result.returncode == 0, result.stderr
+def _staging_text(edit: Callable[[str], str]) -> Callable[[], str]:
+    return lambda: edit(STAGING.read_text())
+
+
+def _without_region(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if "aws:region" not in line)
+
+
+def secret_in(region: str) -> Callable[[subprocess.CompletedProcess], None]:
+    def check(result):
+        assert plan_of(result)["outputs"]["secretArn"].startswith(f"arn:aws:secretsmanager:{region}:")
+    return check
+
+
+# -- the cluster -------------------------------------------------------------------------------
+
+def cluster_objects_with_the_key_by_reference(result):
     assert SENTINEL_KEY not in result.stdout
-    plan = json.loads(result.stdout)
+    plan = plan_of(result)
     (component,) = [r for r in plan["resources"] if r["type"] == "openhands-zai:cluster:OpenHandsCluster"]
     children = [r for r in plan["resources"] if r["parent"] == component["urn"]]
     kinds = {r["inputs"]["kind"] for r in children if r["type"].startswith("kubernetes:")}
@@ -230,33 +231,108 @@ def test_staging_plans_the_cluster_objects_with_the_key_only_by_reference():
     assert all("value" not in e or "plan-placeholder" not in e["value"] for e in env)
 
 
-def test_prod_reader_role_trusts_the_new_eks_clusters_oidc_provider():
-    result = planned("prod", ROOT / "examples" / "stacks" / "Pulumi.prod.yaml")
-    assert result.returncode == 0, result.stderr
-    plan = json.loads(result.stdout)
+def reader_role_trusts_the_new_clusters_oidc_provider(result):
+    plan = plan_of(result)
     (role,) = [r for r in plan["resources"] if r["name"] == "zai-api-key-reader-role"]
     (statement,) = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
     assert statement["Principal"] == {"Federated": plan["outputs"]["oidcProviderArn"]}
 
 
-def test_an_empty_stack_file_plans_the_defaults_and_says_so(tmp_path):
-    path = tmp_path / "Pulumi.empty.yaml"
-    path.write_text("config: {}\n")
-    result = run_cli("plan", "--stack", "empty", "--config-file", str(path), "--format", "json")
-    assert result.returncode == 0, result.stderr
-    assert result.stderr.startswith("note: the stack file of empty sets no openhands-zai:* key: planning the "
-                                    "defaults of")
-    assert "note:" not in run_cli("plan", "--stack", "dev", "--format", "json").stderr
+# -- defaults and profiles ---------------------------------------------------------------------
+
+def defaults_said_so(result):
+    plan_of(result)
+    assert result.stderr.startswith("note: the stack file of case sets no openhands-zai:* key: planning the "
+                                    "defaults of"), result.stderr
 
 
-def test_setting_one_field_of_a_builtin_profile_as_the_readme_shows_keeps_the_stack_working(tmp_path):
-    # What `pulumi config set --path 'openhands-zai:profiles.coding.temperature' 0.2` writes.
-    stack = write_stack(tmp_path, {"openhands-zai:profiles": {"coding": {"temperature": "0.2"}}})
-    result = run_cli("plan", "--stack", "case", "--config-file", str(stack), "--format", "json")
-    assert result.returncode == 0, result.stderr
-    container = next(r for r in json.loads(result.stdout)["resources"] if r["type"].endswith(":Container"))
+def the_coding_profile_keeps_its_other_fields(result):
+    container = next(r for r in plan_of(result)["resources"] if r["type"].endswith(":Container"))
     profiles = json.loads(container["inputs"]["uploads"][0]["content"])["llm_profiles"]["profiles"]
     assert set(profiles) == {"latest", "coding", "large-context"} and profiles["coding"]["temperature"] == 0.2
+
+
+SCENARIOS = [
+    Scenario("a warning reaches the plan", {"openhands-zai:docker": {"listenAddress": "0.0.0.0"}}, warns("no login")),
+    Scenario("the secret plans its key, version and policies under its component", SECRET_STACK,
+             secret_under_its_component, env={"ZAI_API_KEY": SENTINEL_KEY}),
+    Scenario("peering on both sides and the egress layers", NET_STACK, peering_both_sides_and_the_egress_layers),
+    Scenario("without allowHttpsToFirewall the group has 443 to the prefix list and DNS only",
+             NET_NO_HTTPS_TO_FIREWALL, only_443_to_the_prefix_list_and_dns),
+    Scenario("the insecure egress override plans with a warning",
+             {"aws:region": "eu-west-1", "openhands-zai:egress": {
+                 "vpcId": "vpc-0a1b2c3d", "allowCidrs": ["0.0.0.0/0"], "allowInsecureEgress": True}},
+             warns("allowInsecureEgress is true")),
+    Scenario("staging's firewall subnets in 1a and 1c route each zone to its endpoint", STAGING,
+             each_zone_to_its_own_endpoint, stack_name="staging"),
+    Scenario("a protected subnet in a zone without a firewall subnet is refused",
+             _staging_text(lambda text: text.replace("subnet-0a1b2c3d4e5f60742, availabilityZone: eu-west-1c",
+                                                     "subnet-0a1b2c3d4e5f60742, availabilityZone: eu-west-1b")),
+             refused("error: openhands-zai:egress.firewall.protectedSubnets[1].availabilityZone: "
+                     "eu-west-1b has no firewall subnet")),
+    # The region as pulumi-aws resolves it: aws:region, else AWS_REGION, else AWS_DEFAULT_REGION.
+    Scenario("no region anywhere is refused", _staging_text(_without_region),
+             refused("error: aws:region: is not set, nor AWS_REGION or AWS_DEFAULT_REGION"), drop=NO_REGION),
+    *(Scenario(f"the region from {variable}", _staging_text(_without_region), secret_in("eu-west-1"),
+               env={variable: "eu-west-1"}, drop=NO_REGION) for variable in ("AWS_REGION", "AWS_DEFAULT_REGION")),
+    Scenario("a zone outside the region from the environment is refused", _staging_text(_without_region),
+             refused("openhands-zai:egress.firewall.subnets[0].availabilityZone: eu-west-1a is not a zone of the "
+                     "region the stack deploys to (us-east-2)"), env={"AWS_REGION": "us-east-2"}, drop=NO_REGION),
+    Scenario("the firewall routing takeover acts with the provider's profile and roles",
+             lambda: yaml.safe_dump({"config": _staging(**{"aws:profile": "platform", "aws:assumeRoles": [ROLE]})}),
+             takeovers_act_with_the_providers_profile_and_roles),
+    Scenario("staging plans the cluster objects with the key only by reference", STAGING,
+             cluster_objects_with_the_key_by_reference, stack_name="staging"),
+    Scenario("prod's reader role trusts the new EKS cluster's OIDC provider", STACKS / "Pulumi.prod.yaml",
+             reader_role_trusts_the_new_clusters_oidc_provider, stack_name="prod"),
+    Scenario("an empty stack file plans the defaults and says so", lambda: "config: {}\n", defaults_said_so),
+    # What `pulumi config set --path 'openhands-zai:profiles.coding.temperature' 0.2` writes.
+    Scenario("one field of a built-in profile, set as the docs show", {
+        "openhands-zai:profiles": {"coding": {"temperature": "0.2"}}}, the_coding_profile_keeps_its_other_fields),
+]
+
+
+def _stack_file(scenario: Scenario, tmp_path: Path) -> Path:
+    if isinstance(scenario.stack, Path):
+        return scenario.stack
+    if isinstance(scenario.stack, dict):
+        return write_stack(tmp_path, scenario.stack)
+    path = tmp_path / f"Pulumi.{scenario.stack_name}.yaml"
+    path.write_text(scenario.stack())
+    return path
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def test_scenario(scenario, tmp_path):
+    stack_file = _stack_file(scenario, tmp_path)
+    if isinstance(scenario.stack, Path) and not scenario.env and scenario.drop == ("ZAI_API_KEY",):
+        result = planned(scenario.stack_name, stack_file)  # a shipped file: planned once per worker
+    else:
+        result = run_cli("plan", "--stack", scenario.stack_name, "--config-file", str(stack_file), "--format", "json",
+                         env_extra=scenario.env, drop=scenario.drop)
+    scenario.check(result)
+
+
+def test_the_scenario_names_are_unique():
+    assert len({s.name for s in SCENARIOS}) == len(SCENARIOS)
+
+
+@pytest.mark.parametrize("stack_file", sorted(STACKS.glob("Pulumi.*.yaml")), ids=lambda p: p.name)
+def test_example_stacks_plan_cleanly(stack_file):
+    result = planned(stack_file.stem.split(".", 1)[1], stack_file)
+    assert result.returncode == 0, result.stderr
+    # A template carries no warning: each firewall has the subnets it protects.
+    assert json.loads(result.stdout)["warnings"] == []
+
+
+def test_stack_without_secret_registers_nothing_in_aws(dev_plan):
+    plan = json.loads(dev_plan.stdout)
+    assert not [r for r in plan["resources"] if r["type"].startswith("aws:")]
+    assert "secretArn" not in plan["outputs"]
+
+
+def test_a_shipped_stack_that_sets_keys_plans_without_the_defaults_note():
+    assert "note:" not in run_cli("plan", "--stack", "dev", "--format", "json").stderr
 
 
 def test_a_docker_stack_plans_without_the_aws_and_kubernetes_providers():
@@ -266,15 +342,3 @@ def test_a_docker_stack_plans_without_the_aws_and_kubernetes_providers():
             "sys.exit(f'imported {loaded}' if loaded else code)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
-
-
-def test_the_firewall_routing_takeover_acts_with_the_providers_profile_and_roles(tmp_path):
-    stack = yaml.safe_load(STAGING.read_text())["config"]
-    role = {"roleArn": "arn:aws:iam::210987654321:role/deployer", "externalId": "x-1", "duration": "1h"}
-    result = run_cli("plan", "--stack", "case", "--config-file", str(write_stack(tmp_path, {
-        **stack, "aws:profile": "platform", "aws:assumeRoles": [role]})), "--format", "json")
-    assert result.returncode == 0, result.stderr
-    takeovers = [r["inputs"] for r in json.loads(result.stdout)["resources"] if r["type"].endswith(":RouteTableTakeover")]
-    assert len(takeovers) == 3  # the internet gateway and both NAT subnets
-    assert all((t["profile"], t["assume_roles"], t["region"]) == (
-        "platform", [{"roleArn": role["roleArn"], "externalId": "x-1"}], "eu-west-1") for t in takeovers)
