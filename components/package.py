@@ -16,20 +16,13 @@ import pulumi
 
 from .outputs import camel, output_fields
 from .program import deploy
-from .stack import StackSettings, checked_api_key
+from .stack import StackSettings, checked_api_key, parse_stack_settings
 
 
 def settings_from_args(args: dict[str, Any]) -> StackSettings:
     """The stack settings an SDK passed (the provider hands them over with Python names)."""
-    from pydantic import ValidationError
-
-    from .errors import ConfigError, problems_from
-
-    raw = {key: value for key, value in args.items() if key not in ("zai_api_key", "stack")}
-    try:
-        return StackSettings.model_validate(raw, by_name=True)
-    except ValidationError as error:
-        raise ConfigError(problems_from(error, StackSettings)) from None
+    return parse_stack_settings({key: value for key, value in args.items() if key not in ("zai_api_key", "stack")},
+                                by_name=True)
 
 
 def build(component: pulumi.ComponentResource, args: Any) -> None:

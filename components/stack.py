@@ -335,13 +335,16 @@ class StackSettings(LlmSettings):
 
 
 def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True, api_key_plaintext: bool = False,
-                         secret_keys: tuple[str, ...] = (), aws_region: str | None | bool = True) -> StackSettings:
+                         secret_keys: tuple[str, ...] = (), aws_region: str | None | bool = True,
+                         by_name: bool = False) -> StackSettings:
     """Validate every `openhands-zai:*` value (keys without the prefix). Raises ConfigError with all problems.
 
     `secret_keys` names the keys (without prefix) the stack stores encrypted: only the API key
     may be, since every other value is rendered into labels, the plan and the settings file.
     `aws_region`: the region pulumi-aws will use (see `aws_region`), checked when the stack needs
     one; `True` (code building settings without a stack) skips the check.
+    `by_name`: the keys are Python names (what the component package's SDKs hand over), not the
+    stack file's camelCase.
     """
     problems = [ConfigProblem(config_key(key), "is stored as a secret, but only openhands-zai:zaiApiKey may be: the "
                                                 "others are written into labels and the plan in the clear")
@@ -357,7 +360,7 @@ def parse_stack_settings(raw: dict[str, Any], *, api_key_set: bool = True, api_k
         # Keys as the stack file writes them (camelCase) only: `top_p` is a typo for `topP` there,
         # while code may still build the models with Python names.
         settings = StackSettings.model_validate({key: value for key, value in raw.items() if key != API_KEY},
-                                                by_name=False)
+                                                by_name=by_name)
     except ValidationError as error:
         problems.extend(problems_from(error, StackSettings))
     if settings is not None and aws_region is not True:
