@@ -68,8 +68,8 @@ class RouteTableTakeoverProvider(pulumi.dynamic.ResourceProvider):
             granted = session.client("sts").assume_role(
                 RoleArn=role["roleArn"], RoleSessionName=role.get("sessionName") or SESSION_NAME, **extra)["Credentials"]
             session = aws_session.session(aws_access_key_id=granted["AccessKeyId"], region_name=region,
-                                    aws_secret_access_key=granted["SecretAccessKey"],
-                                    aws_session_token=granted["SessionToken"])
+                                          aws_secret_access_key=granted["SecretAccessKey"],
+                                          aws_session_token=granted["SessionToken"])
         return session.client("ec2")
 
     @staticmethod
