@@ -17,11 +17,14 @@ from pathlib import Path
 
 import yaml
 
+from openhands_zai.canvas.plan import seed_plan
 from openhands_zai.cli.engine import run_program
 from openhands_zai.cli.stack_files import load_plan_config
 from openhands_zai.gateway.settings import DEFAULT_LITELLM_VERSION
 from openhands_zai.llm.catalogue import CATALOGUE
+from openhands_zai.gateway.plan import route as gateway_route
 from openhands_zai.release import DEFAULT_VERSION, RELEASES
+from openhands_zai.stack import settings_from_config
 from openhands_zai.testing import plain
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +99,20 @@ def _cluster_variant(stack: str, recording, workload: dict, api_key: str) -> dic
             "outputs": plain(recording.outputs)}
 
 
+def canvas_seeds() -> list[dict]:
+    """What the Agent Canvas seeder would send for each stack's LLM description, straight to Z.AI
+    and behind a gateway (fidelity/canvas/ runs it against the pinned agent server)."""
+    seeds = []
+    for stack_file in _stack_files():
+        stack = stack_file.name[len("Pulumi."):-len(".yaml")]
+        plan_config = load_plan_config(ROOT, stack, stack_file)
+        llm = settings_from_config(dict(plan_config.config), plan_config.secret_keys).llm
+        seeds.append({"stack": stack, "direct": seed_plan(llm, FIDELITY_KEY).document(),
+                      "gateway": seed_plan(llm, "sk-fidelity-gateway-key", gateway_route(
+                          llm, "http://127.0.0.1:4000")).document()})
+    return seeds
+
+
 def main(out: str) -> int:
     variants = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -119,7 +136,8 @@ def main(out: str) -> int:
                  for name, model in CATALOGUE.items()}
     pins = {"gateway_litellm": DEFAULT_LITELLM_VERSION, "release": DEFAULT_VERSION,
             "release_litellm": RELEASES[DEFAULT_VERSION].litellm_version}
-    Path(out).write_text(json.dumps({"variants": variants, "catalogue": catalogue, "pins": pins}, indent=2))
+    Path(out).write_text(json.dumps({"variants": variants, "catalogue": catalogue, "pins": pins,
+                                     "canvas_seeds": canvas_seeds()}, indent=2))
     print(f"rendered {len(variants)} variants from {len(_stack_files())} stack files into {out}")
     return 0
 

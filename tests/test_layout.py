@@ -17,7 +17,8 @@ from tests.conftest import ROOT
 PACKAGE = ROOT / "components"
 # The concerns a stack configures: each has its settings model, its pure planner and (where it
 # declares resources) its ComponentResources: `component.py`, or one module per target it runs on.
-CONCERNS = {"llm": (), "docker": ("component.py",), "instances": ("component.py",),
+# canvas: Agent Canvas, in progress (issue 23); its component.py comes with its targets.
+CONCERNS = {"llm": (), "canvas": (), "docker": ("component.py",), "instances": ("component.py",),
             "kubernetes": ("component.py",), "secret": ("component.py",), "network": ("component.py",),
             "gateway": ("container.py", "cluster.py")}
 # Which concern stands on which: a concern imports only concerns of a lower tier (and the base
@@ -25,7 +26,8 @@ CONCERNS = {"llm": (), "docker": ("component.py",), "instances": ("component.py"
 # goes below them (kube.py, containers.py, aws_ids.py, ...). The LLM description is what every
 # workload renders; the gateway, the key and the network are built for the targets; the targets
 # run OpenHands; instances are several Docker targets.
-TIERS = {"llm": 1, "secret": 2, "network": 2, "gateway": 2, "docker": 3, "kubernetes": 3, "instances": 4}
+TIERS = {"llm": 1, "secret": 2, "network": 2, "gateway": 2, "docker": 3, "kubernetes": 3, "canvas": 3,
+         "instances": 4}
 # Files past ~300 lines that are one cohesive thing.
 LONG = {"stack.py": "the stack model: every key, its cross-concern checks, the readers",
         "guardrails/checks.py": "the guardrails' rule set, mandatory and advisory",
@@ -110,8 +112,9 @@ def imports_of(path: Path) -> set[str]:
     return found
 
 
-# Code the OpenHands server loads in the pod (from a ConfigMap): it imports openhands, never the bundle.
-SERVER_PLUGINS = {PACKAGE / "kubernetes" / "sandbox" / "openhands_zai_sandbox.py"}
+# Code run apart from the bundle: what the OpenHands server loads in the pod (from a ConfigMap; it
+# imports openhands), and the seeder Agent Canvas's own Python runs (the standard library only).
+SERVER_PLUGINS = {PACKAGE / "kubernetes" / "sandbox" / "openhands_zai_sandbox.py", PACKAGE / "canvas" / "seed.py"}
 MODULES = sorted(p for p in PACKAGE.rglob("*.py") if p not in SERVER_PLUGINS)
 
 
