@@ -34,6 +34,11 @@ PUBLISHED_IMAGES: tuple[PublishedImage, ...] = (
     PublishedImage("ghcr.io/openhands/agent-server", re.compile(rf"^{_SEMVER}-(python|java|golang)$"),
                    "X.Y.Z-python (or -java, -golang)",
                    "OpenHands/software-agent-sdk .github/workflows/server.yml, agent_server/docker/build.py"),
+    # Agent Canvas: OpenHands/OpenHands .github/workflows/docker.yml tags a `vX.Y.Z` push X.Y.Z (and X.Y,
+    # X, latest for a stable version; sha-<7>, branch and pr-N tags otherwise), per architecture and
+    # then merged into one manifest; FROM ghcr.io/openhands/agent-server:<defaults.json agentServer>-python.
+    PublishedImage("ghcr.io/openhands/agent-canvas", re.compile(rf"^{_SEMVER}$"), "X.Y.Z",
+                   "OpenHands/OpenHands .github/workflows/docker.yml, config/defaults.json"),
     # LiteLLM from 1.84.0: `X.Y.Z` and `vX.Y.Z` (re-cuts `.postN`), no `main-v...` tags any more
     # (BerriAI/litellm-docs PR #90; the release notes' "Image Tags" list, e.g. v1.99.1:
     # "ghcr.io/berriai/litellm-non_root ... 1.99.1, v1.99.1").

@@ -91,6 +91,14 @@ class ContainerOutputs:
 
 
 @dataclass(frozen=True)
+class CanvasOutputs:
+    seeded_profiles: Out = _doc("Agent Canvas: the LLM profiles the seeder saved in its agent server (the default "
+                                "active).", "list[str]")
+    session_api_key: Out = _doc("Agent Canvas: the session API key (secret) the UI and the API authenticate with "
+                                "(X-Session-API-Key); the UI gets it in its page only when published on loopback.")
+
+
+@dataclass(frozen=True)
 class InstancesOutputs:
     urls: Out = _doc("Each instance's UI, by instance name.", "dict[str, str]")
     container_ids: Out = _doc("Each instance's container, by instance name.", "dict[str, str]")
@@ -98,7 +106,7 @@ class InstancesOutputs:
 
 @dataclass(frozen=True)
 class StackOutputs:
-    openhands_version: str = _doc("The OpenHands release the stack runs.")
+    openhands_version: str = _doc("The OpenHands release the stack runs (agent-canvas <version> for Agent Canvas).")
     peering: PeeringOutputs | None = None
     egress: EgressOutputs | None = None
     host: HostOutputs | None = None
@@ -107,6 +115,7 @@ class StackOutputs:
     gateway: GatewayOutputs | None = None
     cluster: ClusterOutputs | None = None
     container: ContainerOutputs | None = None
+    canvas: CanvasOutputs | None = None
     instances: InstancesOutputs | None = None
 
     def exports(self) -> dict[str, Any]:
@@ -133,4 +142,4 @@ def output_fields() -> list[dataclasses.Field[Any]]:
 
 
 GROUPS = (PeeringOutputs, EgressOutputs, HostOutputs, EksOutputs, SecretOutputs, GatewayOutputs, ClusterOutputs,
-          ContainerOutputs, InstancesOutputs)
+          ContainerOutputs, CanvasOutputs, InstancesOutputs)

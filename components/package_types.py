@@ -59,6 +59,19 @@ class ReleaseArgs(TypedDict, total=False):
     "The agent-server (sandbox) image's digest you verified, pinned on the cluster target's sidecar."
 
 
+class CanvasArgs(TypedDict, total=False):
+    "`openhands-zai:canvas`: the Agent Canvas release and its choices (distribution agent-canvas)."
+
+    version: str
+    "The pinned Agent Canvas release; supported: 1.20.0."
+    image_digest: str
+    "The all-in-one image's digest you verified (sha256:...), pinned in the image reference."
+    telemetry: bool
+    "Let Canvas send product analytics to PostHog (upstream's default). Off here: DO_NOT_TRACK=1 and VITE_DO_NOT_TRACK=1, and an egress allow-list would block it anyway."
+    projects_volume: str
+    "Docker target: the named volume mounted at /projects, the code the agent reads and edits; kept by `pulumi destroy` like the state volume."
+
+
 class DebugArgs(TypedDict, total=False):
     "The server's log toggles, rendered into its environment beside the LLM's."
 
@@ -405,9 +418,11 @@ class OpenHandsZaiArgs(TypedDict, total=False):
     target: str
     "Where OpenHands runs: docker or kubernetes."
     distribution: str
-    "Which OpenHands the stack deploys: app-server, the open-source app server at openhands-zai:release.version (1.11.0), on either target."
+    "Which OpenHands the stack deploys: app-server, the open-source app server at openhands-zai:release.version (1.11.0, upstream's last release of the old GUI), on either target; agent-canvas, upstream's current open-source UI on the agent server at openhands-zai:canvas.version (the Docker target in this release)."
     release: ReleaseArgs
     "The OpenHands release both targets run, and the image digests you verified."
+    canvas: CanvasArgs
+    "Agent Canvas (distribution agent-canvas): its release, telemetry and projects volume (unset: the defaults). Refused with another distribution."
     debug: DebugArgs
     "The server's logging toggles."
     tags: dict[str, str]
@@ -438,7 +453,7 @@ class OpenHandsZai(pulumi.ComponentResource):
     "OpenHands wired to Z.AI GLM models, as a stack file describes it: the Docker or Kubernetes target, the LLM gateway, the key in AWS Secrets Manager, VPC peering and the egress allow-list. Inputs are the stack keys (camelCase); outputs are the stack outputs, unset when the stack does not configure that part."
 
     openhands_version: pulumi.Output[str | None]
-    "The OpenHands release the stack runs."
+    "The OpenHands release the stack runs (agent-canvas <version> for Agent Canvas)."
     peering_connection_id: pulumi.Output[str | None]
     "The VPC peering connection (pcx-...)."
     peering_routes: pulumi.Output[list[dict[str, Any]] | None]
@@ -493,6 +508,10 @@ class OpenHandsZai(pulumi.ComponentResource):
     "The model the default profile calls."
     endpoint: pulumi.Output[str | None]
     "The LLM endpoint OpenHands calls (Z.AI's, or the gateway's)."
+    seeded_profiles: pulumi.Output[list[str] | None]
+    "Agent Canvas: the LLM profiles the seeder saved in its agent server (the default active)."
+    session_api_key: pulumi.Output[str | None]
+    "Agent Canvas: the session API key (secret) the UI and the API authenticate with (X-Session-API-Key); the UI gets it in its page only when published on loopback."
     urls: pulumi.Output[dict[str, str] | None]
     "Each instance's UI, by instance name."
     container_ids: pulumi.Output[dict[str, str] | None]

@@ -24,6 +24,7 @@ import pulumi
 
 from .key_assignment import KeyAssignment, assign_keys
 from .outputs import (
+    CanvasOutputs,
     ClusterOutputs,
     ContainerOutputs,
     EgressOutputs,
@@ -68,7 +69,7 @@ def deploy(settings: StackSettings, api_key: pulumi.Input[str], stack: str | Non
     for note in settings.notes:
         pulumi.log.info(note)
     shared = _Shared(stack=stack or pulumi.get_stack(), keys=assign_keys(settings), zai_key=api_key, parent=parent)
-    outputs: dict[str, Any] = {"openhands_version": settings.release.pinned.version}
+    outputs: dict[str, Any] = {"openhands_version": settings.openhands_version}
     if settings.peering is not None:
         outputs["peering"] = _peering(settings, shared)
     if settings.egress is not None:
@@ -148,16 +149,43 @@ def _secret(settings: StackSettings, shared: _Shared, api_key: pulumi.Input[str]
                          reader_role_arn=secret.reader_role_arn, instance_profile_name=secret.instance_profile_name)
 
 
+# -- Agent Canvas --------------------------------------------------------------------------------------
+
+def _canvas_on_docker(settings: StackSettings, shared: _Shared) -> dict[str, Any]:
+    from .canvas.container import CanvasContainer, CanvasContainerArgs
+
+    assert settings.docker is not None and settings.canvas is not None
+    host = _docker_host(settings, shared)
+    labels = {"openhands-zai.stack": shared.stack}
+    outputs: dict[str, Any] = {}
+    canvas_key, route = shared.zai_key, None
+    if shared.keys.gateway_holds_the_zai_key:
+        from .gateway.container import LlmGateway, LlmGatewayArgs
+
+        assert settings.llm_gateway is not None
+        # Canvas reaches it as the app server does: at host.docker.internal (host-gateway).
+        gateway = LlmGateway("gateway", LlmGatewayArgs(
+            settings=settings.llm_gateway, llm=settings.llm, zai_api_key=shared.zai_key,
+            app_container_name=settings.docker.container_name, sandbox_gateway=settings.docker.sandbox_gateway,
+            labels={**settings.tags, **labels}), opts=host)
+        canvas_key, route = gateway.key, gateway.route
+        outputs["gateway"] = GatewayOutputs(gateway_url=gateway.url, gateway_key=gateway.key)
+    canvas = CanvasContainer("canvas", CanvasContainerArgs(
+        llm=settings.llm, canvas=settings.canvas, docker=settings.docker, api_key=canvas_key, labels=labels,
+        tags=settings.tags, route=route), opts=host)
+    outputs["container"] = ContainerOutputs(container_id=canvas.container_id, active_model=canvas.active_model,
+                                            endpoint=canvas.endpoint, url=canvas.url)
+    outputs["canvas"] = CanvasOutputs(seeded_profiles=canvas.seeded_profiles, session_api_key=canvas.session_api_key)
+    return outputs
+
+
 # -- the app server 1.11 on each target --------------------------------------------------------------
 
 def _app_server_on_docker(settings: StackSettings, shared: _Shared) -> dict[str, Any]:
-    import pulumi_docker as docker
-
     from .docker.component import OpenHandsContainer, OpenHandsContainerArgs
 
     assert settings.docker is not None
-    host = shared.opts(pulumi.ResourceOptions(
-        providers=[docker.Provider("docker-host", host=settings.docker.host, opts=shared.opts())]))
+    host = _docker_host(settings, shared)
     labels = {"openhands-zai.stack": shared.stack}
     release = settings.release.pinned
     outputs: dict[str, Any] = {}
@@ -188,6 +216,14 @@ def _app_server_on_docker(settings: StackSettings, shared: _Shared) -> dict[str,
                                                 active_model=container.active_model, endpoint=container.endpoint,
                                                 url=container.url)
     return outputs
+
+
+def _docker_host(settings: StackSettings, shared: _Shared) -> pulumi.ResourceOptions:
+    import pulumi_docker as docker
+
+    assert settings.docker is not None
+    return shared.opts(pulumi.ResourceOptions(
+        providers=[docker.Provider("docker-host", host=settings.docker.host, opts=shared.opts())]))
 
 
 def _app_server_on_kubernetes(settings: StackSettings, shared: _Shared) -> dict[str, Any]:
@@ -265,4 +301,5 @@ Deployer = Callable[[StackSettings, _Shared], dict[str, Any]]
 # folder and one line here.
 DISTRIBUTIONS: dict[str, dict[str, Deployer]] = {
     "app-server": {"docker": _app_server_on_docker, "kubernetes": _app_server_on_kubernetes},
+    "agent-canvas": {"docker": _canvas_on_docker},
 }

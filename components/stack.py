@@ -24,6 +24,8 @@ import pulumi
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from .aws_ids import Tags
+from .canvas.settings import OWNED_ENV as CANVAS_OWNED_ENV
+from .canvas.settings import CanvasSettings
 from .docker.settings import DockerSettings
 from .errors import PROJECT, ConfigError, ConfigProblem, Hint, config_key, problems_from
 from .fields import problem, problems_at
@@ -55,13 +57,19 @@ class StackSettings(LlmSettings):
     )
 
     target: Literal["docker", "kubernetes"] = Field("docker", description="Where OpenHands runs: docker or kubernetes.")
-    distribution: Literal["app-server"] = Field(
+    distribution: Literal["app-server", "agent-canvas"] = Field(
         "app-server", description="Which OpenHands the stack deploys: app-server, the open-source app server at "
-                                  "openhands-zai:release.version (1.11.0), on either target.")
+                                  "openhands-zai:release.version (1.11.0, upstream's last release of the old GUI), on "
+                                  "either target; agent-canvas, upstream's current open-source UI on the agent server "
+                                  "at openhands-zai:canvas.version (the Docker target in this release).")
     release: ReleaseSettings = Field(
         ReleaseSettings(),
         description=(
             "The OpenHands release both targets run, and the image digests you verified."))
+    canvas: CanvasSettings | None = Field(
+        None, validate_default=True, description=(
+            "Agent Canvas (distribution agent-canvas): its release, telemetry and projects volume (unset: the "
+            "defaults). Refused with another distribution."))
     debug: DebugSettings = Field(
         DebugSettings(),
         description=(
@@ -114,6 +122,19 @@ class StackSettings(LlmSettings):
             raw = {**raw, "instances": [with_stack_choice(item, raw) for item in raw["instances"]]}
         return raw
 
+    @field_validator("canvas")
+    @classmethod
+    def _canvas_for_agent_canvas(cls, canvas: CanvasSettings | None, info: ValidationInfo) -> Any:
+        distribution = info.data.get("distribution")
+        if distribution != "agent-canvas":
+            if canvas is not None:
+                raise problem(f"is set, but openhands-zai:distribution is {distribution}, not agent-canvas")
+            return None
+        if info.data.get("target") == "kubernetes":
+            raise problem("agent-canvas runs on the Docker target in this release (openhands-zai:target docker); "
+                          "on a cluster, use distribution app-server")
+        return canvas or CanvasSettings()
+
     @field_validator("docker")
     @classmethod
     def _docker_for_the_docker_target(cls, docker: DockerSettings | None, info: ValidationInfo) -> Any:
@@ -123,6 +144,11 @@ class StackSettings(LlmSettings):
         if target == "kubernetes":
             raise problem("is set, but openhands-zai:target is kubernetes (the image digest is "
                           "openhands-zai:release.imageDigest)")
+        owned = sorted(set(docker.extra_env) & set(CANVAS_OWNED_ENV))
+        if owned and info.data.get("distribution") == "agent-canvas":
+            raise problems_at(cls.__name__, [(("extraEnv", name), "is set by the bundle for Agent Canvas (its keys, "
+                                              "telemetry, the session-key policy); change openhands-zai:canvas "
+                                              "instead") for name in owned])
         return docker
 
     @field_validator("eks")
@@ -197,6 +223,8 @@ class StackSettings(LlmSettings):
         if info.data.get("target") != "docker":
             raise problem("is supported on the Docker target only in this release (Kubernetes: one stack per "
                           "instance)")
+        if info.data.get("distribution") == "agent-canvas":
+            raise problem("is not supported with distribution agent-canvas in this release (one Canvas per stack)")
         docker = info.data.get("docker")
         return with_ports(instances, docker.port) if docker is not None else instances
 
@@ -244,6 +272,13 @@ class StackSettings(LlmSettings):
                                            fallback_profiles=self.fallback_profiles)
 
     @property
+    def openhands_version(self) -> str:
+        """What the stack runs, as its `openhandsVersion` output says it."""
+        if self.canvas is not None:
+            return f"agent-canvas {self.canvas.version}"
+        return self.release.pinned.version
+
+    @property
     def needs_aws(self) -> bool:
         """Whether the stack creates AWS resources (and so needs a region, as pulumi-aws does)."""
         return any(concern is not None for concern in (self.secret, self.peering, self.egress, self.eks))
@@ -289,7 +324,11 @@ class StackSettings(LlmSettings):
     def notes(self) -> tuple[str, ...]:
         """Worth knowing, not risky: said on every plan and `pulumi up` (legacy models)."""
         found = [note for where, choice in self._choices() for note in choice.model_notes(where)]
-        if self.docker is not None and self.llm_gateway is not None:
+        if self.canvas is not None and self.llm_gateway is not None:
+            found.append(f"{config_key('gateway')} with Agent Canvas: the agent works inside the Canvas container, "
+                         "which holds the gateway's key (no Z.AI key, no Docker socket): an agent can spend the key's "
+                         "quota through the gateway, within its limits, and never read the Z.AI key (docs/canvas.md)")
+        elif self.docker is not None and self.llm_gateway is not None:
             found.append(f"{config_key('gateway')} on the Docker target: the OpenHands container holds the Docker "
                          "socket (root on the host), so it, and an agent that escapes its sandbox, can read the "
                          "gateway's Z.AI key with `docker inspect`; the gateway keeps the key out of the sandboxes, "
@@ -309,10 +348,19 @@ class StackSettings(LlmSettings):
                          "team, use zaiEndpoint: general with a pay-as-you-go API key, or one Coding Plan key per "
                          "person (docs/models.md: \"One key, one person\")")
         release = self.release.pinned
-        if self.fallback_profiles and not release.keeps_fallbacks and self.llm_gateway is None:
+        if self.fallback_profiles and self.canvas is not None and self.llm_gateway is None:
+            found.append(f"{config_key('fallbackProfiles')}: an Agent Canvas profile cannot carry fallbacks (the SDK "
+                         "leaves LLM.fallback_strategy out of what it saves), so they take no effect without "
+                         "openhands-zai:gateway, whose router falls back")
+        elif self.fallback_profiles and not release.keeps_fallbacks and self.llm_gateway is None:
             found.append(f"{config_key('fallbackProfiles')}: OpenHands {release.version} drops fallback_strategy when "
                          "it loads settings.json; the fallbacks are written in the SDK's form but take no effect in "
                          "this release (openhands-zai:gateway makes them real)")
+        if self.canvas is not None and self.llm_gateway is None:
+            found.append(f"{config_key('distribution')} is agent-canvas without {config_key('gateway')}: Canvas's "
+                         "agent works inside the server's container, which stores the Z.AI key (encrypted with a key "
+                         "in the same container), so an agent that a prompt or a repository steers can read it; set "
+                         "openhands-zai:gateway so the container holds only the gateway's key")
         if self.debug.debug_llm:
             found.append(f"{config_key('debug', 'debugLlm')} is on: OpenHands logs whole prompts and completions")
         if self.docker is not None and not ipaddress.ip_address(self.docker.listen_address).is_loopback:

@@ -135,8 +135,9 @@ class ProviderLikeMocks(pulumi_mocks.Mocks):
             state.update(driver="local", mountpoint=f"/var/lib/docker/volumes/{name}/_data")
             return name, state
         if args.typ == "docker:index/container:Container":
-            state.update(hostname=seed[:12], exitCode=None, bridge="", networkDatas=[
-                {"networkName": "bridge", "ipAddress": "172.17.0.2", "gateway": "172.17.0.1"}])
+            net = [{"networkName": "bridge", "ipAddress": "172.17.0.2", "gateway": "172.17.0.1"}]
+            # `attach`: create returns when it has run; offline, as a seeder that did its work (e2e runs it).
+            state.update(hostname=seed[:12], exitCode=0 if args.inputs.get("attach") else None, bridge="", networkDatas=net)
             return seed, state
         return seed[:16], state
 

@@ -20,9 +20,9 @@ import yaml
 from openhands_zai.canvas.plan import seed_plan
 from openhands_zai.cli.engine import run_program
 from openhands_zai.cli.stack_files import load_plan_config
+from openhands_zai.gateway.plan import route as gateway_route
 from openhands_zai.gateway.settings import DEFAULT_LITELLM_VERSION
 from openhands_zai.llm.catalogue import CATALOGUE
-from openhands_zai.gateway.plan import route as gateway_route
 from openhands_zai.release import DEFAULT_VERSION, RELEASES
 from openhands_zai.stack import settings_from_config
 from openhands_zai.testing import plain

@@ -17,19 +17,20 @@ from tests.conftest import ROOT
 PACKAGE = ROOT / "components"
 # The concerns a stack configures: each has its settings model, its pure planner and (where it
 # declares resources) its ComponentResources: `component.py`, or one module per target it runs on.
-# canvas: Agent Canvas, in progress (issue 23); its component.py comes with its targets.
-CONCERNS = {"llm": (), "canvas": (), "docker": ("component.py",), "instances": ("component.py",),
+CONCERNS = {"llm": (), "canvas": ("container.py",), "docker": ("component.py",), "instances": ("component.py",),
             "kubernetes": ("component.py",), "secret": ("component.py",), "network": ("component.py",),
             "gateway": ("container.py", "cluster.py")}
 # Which concern stands on which: a concern imports only concerns of a lower tier (and the base
 # modules). Two concerns of one tier are siblings and never import each other; what both need
 # goes below them (kube.py, containers.py, aws_ids.py, ...). The LLM description is what every
 # workload renders; the gateway, the key and the network are built for the targets; the targets
-# run OpenHands; instances are several Docker targets.
-TIERS = {"llm": 1, "secret": 2, "network": 2, "gateway": 2, "docker": 3, "kubernetes": 3, "canvas": 3,
+# run OpenHands; instances are several Docker targets; Agent Canvas runs on the targets' own pieces.
+TIERS = {"llm": 1, "secret": 2, "network": 2, "gateway": 2, "docker": 3, "kubernetes": 3, "canvas": 4,
          "instances": 4}
 # Files past ~300 lines that are one cohesive thing.
 LONG = {"stack.py": "the stack model: every key, its cross-concern checks, the readers",
+        "program.py": "the one composition: every concern, each distribution on each target",
+        "testing.py": "the provider-like mocks: one answer per resource type the bundle creates",
         "guardrails/checks.py": "the guardrails' rule set, mandatory and advisory",
         "network/settings.py": "peering, egress and the firewall's keys, each described for the reference",
         "package_types.py": "generated: the component package's every input and output shape"}

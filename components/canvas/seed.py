@@ -4,7 +4,10 @@ Runs beside the server (a one-shot container in the server's network namespace o
 on the cluster): the deployer's machine cannot reach a remote host's loopback. Standard library
 only, so the Canvas image's own Python runs it; it imports nothing of the bundle.
 
-    SEED_FILE=seed.json CANVAS_URL=http://127.0.0.1:8000 CANVAS_SESSION_API_KEY=... python3 seed.py
+    SEED_FILE=seed.json CANVAS_URL=http://127.0.0.1:8000 CANVAS_SESSION_API_KEY_FILE=key python3 seed.py
+
+The session key is read from the file CANVAS_SESSION_API_KEY_FILE names (so it is in no process
+environment or command line), or from CANVAS_SESSION_API_KEY.
 
 Reads the document `canvas/plan.py` renders, waits for the server, saves every profile (the same
 name is overwritten, so a re-run is a no-op and a changed setting re-applies), removes the profiles
@@ -63,7 +66,7 @@ def _why(status: int, answer: Any) -> str:
 def _expect(status: int, answer: Any, allowed: tuple[int, ...], what: str) -> Any:
     if status in (401, 403):
         raise SeedFailed(f"the server refused the session key ({_why(status, answer)}): the seeder's "
-                         "CANVAS_SESSION_API_KEY is not the server's session API key")
+                         "session key is not the server's session API key")
     if status not in allowed:
         raise SeedFailed(f"{what}: {_why(status, answer)}")
     return answer
@@ -118,13 +121,25 @@ def seed(document: dict[str, Any], base: str, key: str, previous: list[str]) -> 
     return names
 
 
+def _session_key() -> str:
+    path = os.environ.get("CANVAS_SESSION_API_KEY_FILE")
+    if path:
+        with open(path, encoding="utf-8") as handle:
+            key = handle.read().strip()
+        if not key:
+            raise SeedFailed(f"the session key file {path} is empty")
+        return key
+    key = os.environ.get("CANVAS_SESSION_API_KEY", "")
+    if not key:
+        raise SeedFailed("neither CANVAS_SESSION_API_KEY_FILE nor CANVAS_SESSION_API_KEY is set")
+    return key
+
+
 def main() -> int:
     base = os.environ.get("CANVAS_URL", "http://127.0.0.1:8000").rstrip("/")
-    key = os.environ.get("CANVAS_SESSION_API_KEY", "")
     record = os.environ.get("SEED_RECORD", "")
     try:
-        if not key:
-            raise SeedFailed("CANVAS_SESSION_API_KEY is not set")
+        key = _session_key()
         with open(os.environ.get("SEED_FILE", "/run/openhands-zai/seed.json"), encoding="utf-8") as handle:
             document = json.load(handle)
         previous: list[str] = []

@@ -9,8 +9,14 @@ Canvas release runs is its `config/defaults.json` (npm `@openhands/agent-canvas`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Annotated
 
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from ..docker.settings import DockerName
+from ..errors import Hint
+from ..fields import SettingsModel, problem, text_from_number
 from ..images import reference
 
 
@@ -42,3 +48,36 @@ class CanvasRelease:
 # @openhands/agent-canvas 1.20.0 (npm `latest` on 2026-12-07): config/defaults.json pins agent
 # server 1.49.1 and automation 1.13.1.
 CANVAS = CanvasRelease(version="1.20.0", agent_server_version="1.49.1", automation_version="1.13.1")
+
+
+# The bundle's own variables; `docker.extraEnv` may not set them (they would shadow the typed settings).
+OWNED_ENV = ("OH_SECRET_KEY", "LOCAL_BACKEND_API_KEY", "OH_SESSION_API_KEYS_0", "DO_NOT_TRACK", "VITE_DO_NOT_TRACK",
+             "AGENT_CANVAS_ALLOW_LAN_SESSION_KEY", "LITELLM_LOCAL_MODEL_COST_MAP", "OH_PERSISTENCE_DIR")
+
+RELEASES: dict[str, CanvasRelease] = {CANVAS.version: CANVAS}
+DEFAULT_VERSION = CANVAS.version
+
+
+def _supported(version: str) -> str:
+    if version not in RELEASES:
+        raise problem(f"{version!r} is not supported; supported: {', '.join(RELEASES)}")
+    return version
+
+
+class CanvasSettings(SettingsModel):
+    """`openhands-zai:canvas`: the Agent Canvas release and its choices (distribution agent-canvas)."""
+
+    version: Annotated[str, BeforeValidator(text_from_number), AfterValidator(_supported)] = Field(
+        DEFAULT_VERSION, description=f"The pinned Agent Canvas release; supported: {', '.join(RELEASES)}.")
+    image_digest: Annotated[str | None, Field(pattern=r"^sha256:[0-9a-f]{64}$"), Hint("sha256:<64 hex digits>")] = Field(
+        None, description="The all-in-one image's digest you verified (sha256:...), pinned in the image reference.")
+    telemetry: bool = Field(False, description=(
+        "Let Canvas send product analytics to PostHog (upstream's default). Off here: DO_NOT_TRACK=1 and "
+        "VITE_DO_NOT_TRACK=1, and an egress allow-list would block it anyway."))
+    projects_volume: DockerName = Field("openhands-projects", description=(
+        "Docker target: the named volume mounted at /projects, the code the agent reads and edits; kept by "
+        "`pulumi destroy` like the state volume."))
+
+    @property
+    def pinned(self) -> CanvasRelease:
+        return replace(RELEASES[self.version], image_digest=self.image_digest)

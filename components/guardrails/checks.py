@@ -284,7 +284,8 @@ def pinned_image_findings(resource_type: str, props: Mapping[str, Any], config: 
 # -- advisory ---------------------------------------------------------------------------------
 
 # Which setting pins which image's digest.
-_DIGEST_KEYS = (("/agent-server", "release.agentServerImageDigest"), ("/litellm", "gateway.imageDigest"))
+_DIGEST_KEYS = (("/agent-server", "release.agentServerImageDigest"), ("/litellm", "gateway.imageDigest"),
+                ("/agent-canvas", "canvas.imageDigest"))
 
 
 def _digest_key(ref: str) -> str:
