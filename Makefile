@@ -10,6 +10,8 @@ VENV := .venv
 FIDELITY_VENV := .venv-fidelity
 # The LLM gateway's pinned proxy: Python 3.12 too, apart (its pins clash with openhands-ai's).
 GATEWAY_VENV := .venv-gateway
+# Agent Canvas's agent server (the version its pinned release runs): Python 3.12, its own pins.
+CANVAS_VENV := .venv-canvas
 CHECKOV_VENV := .venv-checkov
 # The stacks whose Kubernetes manifests `make scan` checks.
 CLUSTER_STACKS := staging prod
@@ -51,6 +53,13 @@ $(GATEWAY_VENV)/.installed: fidelity/gateway/requirements.txt e2e/locks/build.tx
 	@$(call fresh_venv,$(GATEWAY_VENV),$(PYTHON312))
 	$(GATEWAY_VENV)/bin/python -m pip install -q --require-hashes -r e2e/locks/build.txt
 	$(GATEWAY_VENV)/bin/python -m pip install -q --require-hashes -r fidelity/gateway/requirements.txt
+	@touch $@
+
+$(CANVAS_VENV)/.installed: fidelity/canvas/requirements.txt e2e/locks/build.txt
+	@test -n "$(PYTHON312)" || { echo "the Canvas fidelity suite needs Python 3.12 (set PYTHON312=...)"; exit 2; }
+	@$(call fresh_venv,$(CANVAS_VENV),$(PYTHON312))
+	$(CANVAS_VENV)/bin/python -m pip install -q --require-hashes -r e2e/locks/build.txt
+	$(CANVAS_VENV)/bin/python -m pip install -q --require-hashes -r fidelity/canvas/requirements.txt
 	@touch $@
 
 $(CHECKOV_VENV)/.installed: policy/checkov-requirements.txt
@@ -98,14 +107,16 @@ e2e: $(VENV)/.dev
 	e2e/run
 
 ## fidelity: rendered settings/env checked by the pinned OpenHands, the gateway's config.yaml by the pinned
-## LiteLLM proxy (installs both: ~7 min, 1.9 GB)
-fidelity: $(VENV)/.runtime $(FIDELITY_VENV)/.installed $(GATEWAY_VENV)/.installed
+## LiteLLM proxy, Agent Canvas's seed documents by its agent server (installs all three: ~9 min, 2.5 GB)
+fidelity: $(VENV)/.runtime $(FIDELITY_VENV)/.installed $(GATEWAY_VENV)/.installed $(CANVAS_VENV)/.installed
 	@mkdir -p $(BUILD)
 	$(VENV)/bin/python fidelity/export_rendered.py $(BUILD)/rendered.json
 	FIDELITY_RENDERED=$(BUILD)/rendered.json $(FIDELITY_VENV)/bin/python -m pytest -p no:cacheprovider \
-		-c fidelity/pytest.ini fidelity --ignore=fidelity/gateway
+		-c fidelity/pytest.ini fidelity --ignore=fidelity/gateway --ignore=fidelity/canvas
 	FIDELITY_RENDERED=$(BUILD)/rendered.json $(GATEWAY_VENV)/bin/python -m pytest -p no:cacheprovider \
 		-c fidelity/gateway/pytest.ini fidelity/gateway
+	FIDELITY_RENDERED=$(BUILD)/rendered.json $(CANVAS_VENV)/bin/python -m pytest -p no:cacheprovider \
+		-c fidelity/canvas/pytest.ini fidelity/canvas
 
 ## bench: plan wall time against the bare import of pulumi and its provider
 bench: $(VENV)/.runtime
@@ -135,7 +146,8 @@ scan: $(VENV)/.runtime $(CHECKOV_VENV)/.installed
 ## images, the fidelity suites and their cache keys follow the .txt files; commit them together.
 LOCK_COMPILE = $(VENV)/bin/uv pip compile --quiet --python-version 3.12 --python-platform x86_64-manylinux_2_28 \
 	--generate-hashes --custom-compile-command "make lock"
-LOCKED = e2e/locks/app e2e/locks/agent e2e/locks/gateway e2e/locks/build fidelity/requirements fidelity/gateway/requirements
+LOCKED = e2e/locks/app e2e/locks/agent e2e/locks/gateway e2e/locks/canvas e2e/locks/build fidelity/requirements \
+	fidelity/gateway/requirements fidelity/canvas/requirements
 lock: $(VENV)/.dev
 	@for lock in $(LOCKED); do echo "$$lock.in -> $$lock.txt"; $(LOCK_COMPILE) $$lock.in -o $$lock.txt || exit 1; done
 	@echo "requirements.txt -> requirements.lock"
@@ -145,4 +157,4 @@ lock: $(VENV)/.dev
 ci: test fidelity scan
 
 clean:
-	rm -rf $(VENV) $(FIDELITY_VENV) $(GATEWAY_VENV) $(CHECKOV_VENV) $(BUILD) .pytest_cache .hypothesis .mypy_cache
+	rm -rf $(VENV) $(FIDELITY_VENV) $(GATEWAY_VENV) $(CANVAS_VENV) $(CHECKOV_VENV) $(BUILD) .pytest_cache .hypothesis .mypy_cache

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from openhands_zai.canvas.plan import seed_plan
+from openhands_zai.canvas.plan import SEED_FILE, seed_plan
+from openhands_zai.canvas.settings import CANVAS
 from openhands_zai.cli.engine import run_program
 from openhands_zai.cli.stack_files import load_plan_config
 from openhands_zai.gateway.plan import route as gateway_route
@@ -48,6 +49,11 @@ def render_variant(stack: str, stack_file: Path) -> dict:
     # checked by the pinned proxy's own loader (fidelity/gateway/).
     gateway = {"gateway_config": _gateway_config(recording), "api_key": outputs["gatewayKey"]} \
         if "gatewayKey" in outputs else {"gateway_config": None}
+    seeder = next((r for r in recording.resources
+                   if r.type == "docker:index/container:Container" and r.name.endswith("-seed")), None)
+    if seeder is not None:  # Agent Canvas: the seed document the planned seeder gets (fidelity/canvas/)
+        uploads = {u["file"]: u["content"] for u in plain(seeder.inputs)["uploads"]}
+        return {"stack": stack, "canvas_seed": json.loads(uploads[SEED_FILE]), "outputs": outputs, **gateway}
     workload = next((r for r in recording.resources if r.type == "kubernetes:apps/v1:StatefulSet"), None)
     if workload is not None:
         return {**_cluster_variant(stack, recording, plain(workload.inputs), gateway.get("api_key", FIDELITY_KEY)),
@@ -123,7 +129,7 @@ def main(out: str) -> int:
             document = yaml.safe_load(stack_file.read_text()) or {}
             config = document.get("config") or {}
             # Every profile as the default in turn, so each one's env is checked too.
-            for profile in base["settings"]["llm_profiles"]["profiles"]:
+            for profile in base["settings"]["llm_profiles"]["profiles"] if "settings" in base else ():
                 if profile == base["settings"]["llm_profiles"]["active"]:
                     continue
                 fallbacks = [name for name in config.get("openhands-zai:fallbackProfiles", []) if name != profile]
@@ -135,7 +141,8 @@ def main(out: str) -> int:
                         "thinking": model.thinking, "reasoning_efforts": list(model.reasoning_efforts)}
                  for name, model in CATALOGUE.items()}
     pins = {"gateway_litellm": DEFAULT_LITELLM_VERSION, "release": DEFAULT_VERSION,
-            "release_litellm": RELEASES[DEFAULT_VERSION].litellm_version}
+            "release_litellm": RELEASES[DEFAULT_VERSION].litellm_version,
+            "canvas_agent_server": CANVAS.agent_server_version}
     Path(out).write_text(json.dumps({"variants": variants, "catalogue": catalogue, "pins": pins,
                                      "canvas_seeds": canvas_seeds()}, indent=2))
     print(f"rendered {len(variants)} variants from {len(_stack_files())} stack files into {out}")

@@ -28,7 +28,8 @@ from openhands.sdk.settings.model import AGENT_SETTINGS_SCHEMA_VERSION  # noqa: 
 
 ROOT = Path(__file__).resolve().parent.parent
 RENDERED = json.loads(Path(os.environ["FIDELITY_RENDERED"]).read_text())
-VARIANTS = RENDERED["variants"]
+# The app server's stacks (the Agent Canvas ones have no settings.json: fidelity/canvas/ checks them).
+VARIANTS = [v for v in RENDERED["variants"] if "settings" in v]
 IDS = [variant["stack"] for variant in VARIANTS]
 
 # Fields the bundle writes into both forms (settings and env).

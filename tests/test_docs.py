@@ -9,7 +9,7 @@ import pytest
 from components.cli.reference import PATH, render_reference, sections, slug, undescribed
 from tests.conftest import ROOT
 
-SKIP = {".venv", ".venv-fidelity", ".venv-gateway", ".venv-checkov", "build", "node_modules", ".git"}
+SKIP = {".venv", ".venv-fidelity", ".venv-gateway", ".venv-canvas", ".venv-checkov", "build", "node_modules", ".git"}
 DOCS = sorted(path for path in ROOT.rglob("*.md") if not SKIP & set(path.relative_to(ROOT).parts))
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
 CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)

@@ -237,7 +237,7 @@ def test_every_pin_of_requirements_txt_lies_in_the_ranges_the_package_declares()
 def test_a_fresh_clone_has_no_links_and_ignores_virtualenvs_as_folders_or_links():
     staged = subprocess.run(["git", "ls-files", "-s"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert not [line for line in staged.splitlines() if line.startswith("120000")], "a symlink is committed"
-    for path in (".venv", ".venv-checkov", ".venv-fidelity", ".venv-gateway", "policy/venv"):
+    for path in (".venv", ".venv-checkov", ".venv-fidelity", ".venv-gateway", ".venv-canvas", "policy/venv"):
         ignored = subprocess.run(["git", "check-ignore", "--no-index", "-q", path], cwd=ROOT)
         assert ignored.returncode == 0, f"{path} is not ignored when it is a link"
 
