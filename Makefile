@@ -41,26 +41,23 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 # Each Python 3.12 venv takes the locked pip first (e2e/locks/build.txt): the pip 3.12.1 bundles
 # refuses hash-checked requirements that name extras (google-api-core[grpc]).
+# $(call py312_venv,<venv>,<lock>,<suite>): the venv made if needed, then both locks, hash-checked.
+define py312_venv
+@test -n "$(PYTHON312)" || { echo "the $(3) suite needs Python 3.12 (set PYTHON312=...)"; exit 2; }
+@$(call fresh_venv,$(1),$(PYTHON312))
+$(1)/bin/python -m pip install -q --require-hashes -r e2e/locks/build.txt
+$(1)/bin/python -m pip install -q --require-hashes -r $(2)
+@touch $(1)/.installed
+endef
+
 $(FIDELITY_VENV)/.installed: fidelity/requirements.txt e2e/locks/build.txt
-	@test -n "$(PYTHON312)" || { echo "the fidelity suite needs Python 3.12 (set PYTHON312=...)"; exit 2; }
-	@$(call fresh_venv,$(FIDELITY_VENV),$(PYTHON312))
-	$(FIDELITY_VENV)/bin/python -m pip install -q --require-hashes -r e2e/locks/build.txt
-	$(FIDELITY_VENV)/bin/python -m pip install -q --require-hashes -r fidelity/requirements.txt
-	@touch $@
+	$(call py312_venv,$(FIDELITY_VENV),fidelity/requirements.txt,fidelity)
 
 $(GATEWAY_VENV)/.installed: fidelity/gateway/requirements.txt e2e/locks/build.txt
-	@test -n "$(PYTHON312)" || { echo "the gateway fidelity suite needs Python 3.12 (set PYTHON312=...)"; exit 2; }
-	@$(call fresh_venv,$(GATEWAY_VENV),$(PYTHON312))
-	$(GATEWAY_VENV)/bin/python -m pip install -q --require-hashes -r e2e/locks/build.txt
-	$(GATEWAY_VENV)/bin/python -m pip install -q --require-hashes -r fidelity/gateway/requirements.txt
-	@touch $@
+	$(call py312_venv,$(GATEWAY_VENV),fidelity/gateway/requirements.txt,gateway fidelity)
 
 $(CANVAS_VENV)/.installed: fidelity/canvas/requirements.txt e2e/locks/build.txt
-	@test -n "$(PYTHON312)" || { echo "the Canvas fidelity suite needs Python 3.12 (set PYTHON312=...)"; exit 2; }
-	@$(call fresh_venv,$(CANVAS_VENV),$(PYTHON312))
-	$(CANVAS_VENV)/bin/python -m pip install -q --require-hashes -r e2e/locks/build.txt
-	$(CANVAS_VENV)/bin/python -m pip install -q --require-hashes -r fidelity/canvas/requirements.txt
-	@touch $@
+	$(call py312_venv,$(CANVAS_VENV),fidelity/canvas/requirements.txt,Canvas fidelity)
 
 $(CHECKOV_VENV)/.installed: policy/checkov-requirements.txt
 	@$(call fresh_venv,$(CHECKOV_VENV),$(PYTHON))

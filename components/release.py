@@ -8,6 +8,7 @@ version and checks the rendered settings and environment against its own models.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Annotated
 
@@ -87,10 +88,16 @@ RELEASES: dict[str, OpenHandsRelease] = {
 DEFAULT_VERSION = "1.11.0"
 
 
-def _supported(version: str) -> str:
-    if version not in RELEASES:
-        raise problem(f"{version!r} is not supported; supported: {', '.join(RELEASES)}")
-    return version
+def supported_in(releases: Mapping[str, object]) -> Callable[[str], str]:
+    """A validator: the version, if `releases` has it (one line naming the supported ones, else)."""
+    def supported(version: str) -> str:
+        if version not in releases:
+            raise problem(f"{version!r} is not supported; supported: {', '.join(releases)}")
+        return version
+    return supported
+
+
+_supported = supported_in(RELEASES)
 
 
 class ReleaseSettings(SettingsModel):

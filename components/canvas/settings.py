@@ -16,8 +16,9 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from ..docker.settings import DockerName
 from ..errors import Hint
-from ..fields import SettingsModel, problem, text_from_number
+from ..fields import SettingsModel, text_from_number
 from ..images import reference
+from ..release import supported_in
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,7 @@ RELEASES: dict[str, CanvasRelease] = {CANVAS.version: CANVAS}
 DEFAULT_VERSION = CANVAS.version
 
 
-def _supported(version: str) -> str:
-    if version not in RELEASES:
-        raise problem(f"{version!r} is not supported; supported: {', '.join(RELEASES)}")
-    return version
+_supported = supported_in(RELEASES)
 
 
 class CanvasSettings(SettingsModel):
