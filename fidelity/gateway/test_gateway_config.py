@@ -56,8 +56,10 @@ def test_config_is_the_documented_schema(variant):
 def test_the_proxy_serves_every_profile_at_the_name_openhands_asks_for(variant, tmp_path, monkeypatch):
     router, _models, general_settings = load(variant, tmp_path, monkeypatch)
     served = set(router.get_model_names())
-    asked = {body["model"].removeprefix("litellm_proxy/")
-             for body in variant["settings"]["llm_profiles"]["profiles"].values()}
+    # What the app server's settings.json asks for, or what Agent Canvas's seeded profiles do.
+    bodies = variant["settings"]["llm_profiles"]["profiles"].values() if "settings" in variant else [
+        entry["request"]["llm"] for entry in variant["canvas_seed"]["profiles"]]
+    asked = {body["model"].removeprefix("litellm_proxy/") for body in bodies}
     assert served == asked
     assert proxy_server.master_key == MASTER_KEY  # os.environ/LITELLM_MASTER_KEY resolved
     assert litellm.drop_params is True
